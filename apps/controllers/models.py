@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+
+class ControllerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Controller.Status.ACTIVE)
+
+
+class Controller(TimeStampedModel):
+    """A customer: the controller on whose behalf we process its end users' personal data."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        TERMINATED = "terminated", "Terminated"
+
+    legal_name = models.CharField(max_length=200, unique=True)
+    registration_number = models.CharField("registration no.", max_length=100, blank=True)
+    address = models.TextField()
+    country = CountryField()
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
+    dpo_email = models.EmailField("DPO email", blank=True)
+    eu_representative = models.TextField(
+        "EU representative (Art. 27)",
+        blank=True,
+        help_text="Name and contact details, where the controller is established outside the EU.",
+    )
+    dpa_version = models.CharField("DPA version", max_length=50)
+    dpa_accepted_on = models.DateField("DPA accepted on", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    terminated_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = ControllerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_name"]
+        indexes = [models.Index(fields=["status", "legal_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", terminated_on__isnull=True)
+                | Q(status="terminated", terminated_on__isnull=False),
+                name="controller_terminated_on_matches_status",
+                violation_error_message=(
+                    "A terminated controller needs a termination date, and an active one has none."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True)
+                | Q(dpa_accepted_on__isnull=True)
+                | Q(terminated_on__gte=models.F("dpa_accepted_on")),
+                name="controller_terminated_after_dpa_accepted",
+                violation_error_message=(
+                    "The termination date cannot be before the DPA was accepted."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def current(self, at=None):
+        """Memberships that give access now: an expired one gives none."""
+        at = at or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+
+
+class Membership(TimeStampedModel):
+    """Ties a customer user to a controller with a portal role."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+        AUDITOR = "auditor", "Auditor (read-only)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    controller = models.ForeignKey(Controller, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["controller__legal_name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "controller"],
+                name="membership_unique_user_controller",
+                violation_error_message="This person is already a member of this controller.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="auditor") | Q(expires_at__isnull=False),
+                name="membership_auditor_expires",
+                violation_error_message="An auditor's access needs an expiry date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.controller} ({self.get_role_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()

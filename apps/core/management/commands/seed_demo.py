@@ -1,0 +1,362 @@
+"""Load the demo processor, Calljmp LLC, its register and demo logins.
+
+Idempotent: a second run finds every row as it should be and writes nothing, so it adds neither
+rows nor history rows.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
+from apps.controllers.models import Controller, Membership
+from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.subprocessors.models import Subprocessor, Transfer
+
+DEMO_PASSWORD = "calljmp-demo-2026"
+EXTERNAL_AUDITOR = "auditor@external-audit.example"
+
+STAFF = [
+    ("privacy@calljmp.example", "Pia Officer", PRIVACY_OFFICER),
+    ("support@calljmp.example", "Sam Support", SUPPORT_AGENT),
+    ("security@calljmp.example", "Lee Security", SECURITY_LEAD),
+    ("auditor@calljmp.example", "Ada Auditor", AUDITOR),
+]
+
+DATA_CATEGORIES = {
+    "Email addresses": "End users' email addresses, used to sign in and to send messages.",
+    "IP addresses": "Network addresses of end users' devices, seen when requests are routed.",
+    "Authentication tokens": "Session and refresh tokens, password hashes and sign-in secrets.",
+    "Uploaded files": "Files end users upload through the customer's app.",
+    "App and user metadata": "Device, app version, user identifiers and records the app stores.",
+}
+RETENTION = "Kept while the customer's account is active; deleted within 30 days of termination."
+
+SUBJECT_CATEGORY = (
+    "End users of the customer's app",
+    "People who use a mobile app built by a customer on Calljmp.",
+)
+
+MEASURES = [
+    (
+        "Encryption at rest",
+        SecurityMeasure.Category.ENCRYPTION,
+        "Databases and object storage are encrypted at rest with AES-256.",
+        "D1 databases, R2 buckets",
+    ),
+    (
+        "Encryption in transit",
+        SecurityMeasure.Category.ENCRYPTION,
+        "All traffic uses TLS 1.2 or later; plain HTTP is refused.",
+        "Every public and internal endpoint",
+    ),
+    (
+        "Role-based access and least privilege",
+        SecurityMeasure.Category.ACCESS_CONTROL,
+        "Staff reach customer data only through roles that grant the least access their work needs.",
+        "Production consoles and support tools",
+    ),
+    (
+        "Hosting and isolation on Cloudflare",
+        SecurityMeasure.Category.HOSTING,
+        "Each customer's project runs in its own isolated Workers and D1 namespace on Cloudflare.",
+        "Customer projects",
+    ),
+]
+
+SUBPROCESSORS = [
+    {
+        "name": "Cloudflare",
+        "legal_entity": "Cloudflare, Inc.",
+        "service": "Edge compute (Workers), D1 database and R2 object storage that run the service.",
+        "website": "https://www.cloudflare.com",
+        "certifications": "ISO 27001, SOC 2 Type II",
+        "categories": list(DATA_CATEGORIES),
+    },
+    {
+        "name": "Stripe",
+        "legal_entity": "Stripe, Inc.",
+        "service": "Billing of customers' subscriptions.",
+        "website": "https://stripe.com",
+        "certifications": "PCI DSS Level 1, SOC 2 Type II",
+        "categories": ["Email addresses", "IP addresses"],
+    },
+    {
+        "name": "Resend",
+        "legal_entity": "Plus Five Five, Inc.",
+        "service": "Delivery of transactional email (sign-in links, verification codes).",
+        "website": "https://resend.com",
+        "certifications": "SOC 2 Type II",
+        "categories": ["Email addresses"],
+    },
+    {
+        "name": "Product analytics provider",
+        "legal_entity": "Analytics provider named on request",
+        "service": "Aggregate usage analytics to operate and improve the service.",
+        "website": "",
+        "certifications": "",
+        "categories": ["IP addresses", "App and user metadata"],
+    },
+]
+
+ACTIVITIES = [
+    (
+        "Routing requests",
+        ProcessingActivity.Category.ROUTING,
+        "Receiving end users' API requests at the edge and passing them to the customer's backend.",
+        "Providing the service: deliver the app's requests and responses.",
+        ["IP addresses", "Authentication tokens", "App and user metadata"],
+        ["Cloudflare"],
+        ["Encryption in transit", "Hosting and isolation on Cloudflare"],
+    ),
+    (
+        "Storing app data",
+        ProcessingActivity.Category.STORAGE,
+        "Storing the records and files the customer's app keeps about its end users.",
+        "Providing the service: persist the app's data and files.",
+        ["Email addresses", "Uploaded files", "App and user metadata"],
+        ["Cloudflare"],
+        ["Encryption at rest", "Hosting and isolation on Cloudflare"],
+    ),
+    (
+        "Authenticating end users",
+        ProcessingActivity.Category.AUTHENTICATION,
+        "Signing end users in, issuing and checking tokens, sending sign-in emails.",
+        "Providing the service: let only the right person reach an account.",
+        ["Email addresses", "Authentication tokens", "IP addresses"],
+        ["Cloudflare", "Resend"],
+        ["Encryption at rest", "Encryption in transit", "Role-based access and least privilege"],
+    ),
+    (
+        "Managing data",
+        ProcessingActivity.Category.MANAGEMENT,
+        "Organising, retrieving, exporting and erasing end users' data on the customer's instruction.",
+        "Providing the service and helping the customer answer data-subject requests.",
+        list(DATA_CATEGORIES),
+        ["Cloudflare", "Product analytics provider"],
+        ["Role-based access and least privilege", "Encryption at rest"],
+    ),
+]
+
+CONTROLLERS = [
+    {
+        "legal_name": "Acme Fitness Ltd",
+        "registration_number": "GB-12345678",
+        "address": "1 Demo Street, London EC1A 1AA",
+        "country": "GB",
+        "contact_name": "Alex Acme",
+        "contact_email": "privacy@acme-fitness.example",
+        "dpo_name": "Dana Protect",
+        "dpo_email": "dpo@acme-fitness.example",
+        "dpa_accepted_on": date(2026, 1, 15),
+        "users": [
+            ("alex@acme-fitness.example", "Alex Acme", Membership.Role.ADMIN),
+            ("morgan@acme-fitness.example", "Morgan Member", Membership.Role.MEMBER),
+        ],
+    },
+    {
+        "legal_name": "Birch Health GmbH",
+        "registration_number": "HRB 123456",
+        "address": "Musterstraße 1, 10115 Berlin",
+        "country": "DE",
+        "contact_name": "Bea Birch",
+        "contact_email": "datenschutz@birch-health.example",
+        "dpo_name": "Ben Datenschutz",
+        "dpo_email": "dpo@birch-health.example",
+        "dpa_accepted_on": date(2026, 3, 2),
+        "users": [("bea@birch-health.example", "Bea Birch", Membership.Role.ADMIN)],
+    },
+    {
+        "legal_name": "Cobalt Games SAS",
+        "registration_number": "RCS Paris 123 456 789",
+        "address": "1 rue de l'Exemple, 75002 Paris",
+        "country": "FR",
+        "contact_name": "Camille Cobalt",
+        "contact_email": "rgpd@cobalt-games.example",
+        "dpo_name": "",
+        "dpo_email": "",
+        "dpa_accepted_on": date(2026, 6, 20),
+        "users": [("camille@cobalt-games.example", "Camille Cobalt", Membership.Role.ADMIN)],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo processor Calljmp LLC, its register, three customers and demo logins."
+
+    def handle(self, *args, **options):
+        self.written = 0
+        with transaction.atomic():
+            self.seed()
+        self.stdout.write("")
+        self.stdout.write(f"Demo password for every login below: {DEMO_PASSWORD}")
+        self.stdout.write("Staff (admin at /admin/):")
+        for email, _, role in STAFF:
+            self.stdout.write(f"  {role:<16} {email}")
+        self.stdout.write("Customer users (portal):")
+        for controller in CONTROLLERS:
+            for email, _, role in controller["users"]:
+                self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")
+        self.stdout.write(f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (90 days)")
+        self.stdout.write(self.style.SUCCESS(f"seed_demo: {self.written} rows written or changed."))
+
+    def upsert(self, model, lookup: dict, values: dict):
+        """Create the row, or bring it to `values`; save only when something differs."""
+        obj = model.objects.filter(**lookup).first()
+        if obj is None:
+            obj = model(**lookup, **values)
+            obj._change_reason = "seed_demo"
+            obj.full_clean()
+            obj.save()
+            self.written += 1
+            return obj
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if changed:
+            for name in changed:
+                setattr(obj, name, values[name])
+            obj._change_reason = "seed_demo"
+            obj.full_clean()
+            obj.save()
+            self.written += 1
+        return obj
+
+    def set_m2m(self, manager, objs):
+        wanted = {o.pk for o in objs}
+        if set(manager.values_list("pk", flat=True)) != wanted:
+            manager.set(objs)
+            self.written += 1
+
+    def user(self, email, full_name, *, is_staff):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, full_name=full_name, is_staff=is_staff
+            )
+            self.written += 1
+        return user
+
+    def seed(self):
+        staff = {}
+        for email, full_name, role in STAFF:
+            user = self.user(email, full_name, is_staff=True)
+            self.set_m2m(user.groups, [Group.objects.get(name=role)])
+            staff[role] = user
+        officer = staff[PRIVACY_OFFICER]
+
+        processor = self.upsert(
+            Processor,
+            {"name": "Calljmp LLC"},
+            {
+                "address": "Calljmp LLC, demo address, Wilmington, DE, United States",
+                "country": "US",
+                "contact_name": "Privacy team",
+                "contact_email": "privacy@calljmp.example",
+                "dpo_name": "Pia Officer",
+                "dpo_email": "dpo@calljmp.example",
+                "representative": "EU representative named on request",
+            },
+        )
+        categories = {
+            name: self.upsert(
+                DataCategory, {"name": name}, {"description": description, "retention": RETENTION}
+            )
+            for name, description in DATA_CATEGORIES.items()
+        }
+        subjects = self.upsert(
+            DataSubjectCategory, {"name": SUBJECT_CATEGORY[0]}, {"description": SUBJECT_CATEGORY[1]}
+        )
+        measures = {
+            name: self.upsert(
+                SecurityMeasure,
+                {"name": name},
+                {
+                    "category": category,
+                    "description": description,
+                    "scope": scope,
+                    "owner": staff[SECURITY_LEAD],
+                    "last_reviewed_on": date(2026, 9, 1),
+                },
+            )
+            for name, category, description, scope in MEASURES
+        }
+        subprocessors = {}
+        for spec in SUBPROCESSORS:
+            sub = self.upsert(
+                Subprocessor,
+                {"name": spec["name"]},
+                {
+                    "legal_entity": spec["legal_entity"],
+                    "service": spec["service"],
+                    "website": spec["website"],
+                    "certifications": spec["certifications"],
+                    "processing_locations": ["US"],
+                    "status": Subprocessor.Status.ACTIVE,
+                    "engaged_on": date(2025, 11, 1),
+                    "dpa_signed_on": date(2025, 10, 15),
+                },
+            )
+            self.set_m2m(sub.data_categories, [categories[c] for c in spec["categories"]])
+            self.upsert(
+                Transfer,
+                {"subprocessor": sub, "destination_country": "US"},
+                {
+                    "mechanism": Transfer.Mechanism.SCCS,
+                    "scc_module": Transfer.SccModule.P2P,
+                    "document_reference": f"{spec['name']} DPA, Annex: EU SCCs 2021/914 Module 3",
+                    "tia_completed_on": date(2025, 10, 1),
+                },
+            )
+            subprocessors[spec["name"]] = sub
+
+        approved_at = timezone.make_aware(timezone.datetime(2026, 9, 15, 9, 0))
+        for name, category, description, purpose, cats, subs, tom in ACTIVITIES:
+            activity = self.upsert(
+                ProcessingActivity,
+                {"name": name},
+                {
+                    "processor": processor,
+                    "category": category,
+                    "description": description,
+                    "purpose": purpose,
+                    "retention": RETENTION,
+                    "instruction": "DPA clauses 1 and 2: processing only to provide the service.",
+                    "covers_all_controllers": True,
+                    "status": ProcessingActivity.Status.APPROVED,
+                    "approved_by": officer,
+                    "approved_at": approved_at,
+                    "next_review_on": date(2027, 9, 15),
+                },
+            )
+            self.set_m2m(activity.data_categories, [categories[c] for c in cats])
+            self.set_m2m(activity.data_subject_categories, [subjects])
+            self.set_m2m(activity.subprocessors, [subprocessors[s] for s in subs])
+            self.set_m2m(activity.security_measures, [measures[m] for m in tom])
+
+        for spec in CONTROLLERS:
+            values = {k: v for k, v in spec.items() if k not in ("legal_name", "users")}
+            controller = self.upsert(
+                Controller,
+                {"legal_name": spec["legal_name"]},
+                {**values, "dpa_version": "2026-01", "status": Controller.Status.ACTIVE},
+            )
+            for email, full_name, role in spec["users"]:
+                user = self.user(email, full_name, is_staff=False)
+                self.upsert(Membership, {"user": user, "controller": controller}, {"role": role})
+
+        # An external auditor with time-boxed, read-only access to one customer.
+        auditor = self.user(EXTERNAL_AUDITOR, "Erin External", is_staff=False)
+        acme = Controller.objects.get(legal_name="Acme Fitness Ltd")
+        membership = Membership.objects.filter(user=auditor, controller=acme).first()
+        if membership is None:
+            Membership.objects.create(
+                user=auditor,
+                controller=acme,
+                role=Membership.Role.AUDITOR,
+                expires_at=timezone.now() + timedelta(days=90),
+            )
+            self.written += 1

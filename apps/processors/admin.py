@@ -1,0 +1,105 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from apps.core.admin import RegisterAdmin
+from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.processors.services import processing_activity_transition
+
+
+@admin.register(Processor)
+class ProcessorAdmin(RegisterAdmin):
+    list_display = ["name", "country", "contact_email", "dpo_email"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(SecurityMeasure)
+class SecurityMeasureAdmin(RegisterAdmin):
+    list_display = ["name", "category", "scope", "owner", "last_reviewed_on"]
+    list_filter = ["category"]
+    search_fields = ["name", "description", "scope"]
+    autocomplete_fields = ["owner"]
+    list_select_related = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+def _transition_action(to: str, label: str):
+    def action(modeladmin, request, queryset):
+        moved = 0
+        for activity in queryset:
+            try:
+                processing_activity_transition(activity=activity, to=to, by=request.user)
+            except ValidationError as error:
+                modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                moved += 1
+        if moved:
+            modeladmin.message_user(
+                request, f"{label}: {moved} activit{'y' if moved == 1 else 'ies'}."
+            )
+
+    action.__name__ = f"mark_{to}"
+    action.short_description = f"{label} selected activities"
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(RegisterAdmin):
+    list_display = [
+        "name",
+        "category",
+        "processor",
+        "covers_all_controllers",
+        "status",
+        "approved_at",
+        "next_review_on",
+    ]
+    list_filter = ["status", "category", "covers_all_controllers", "subprocessors"]
+    search_fields = ["name", "purpose", "description"]
+    autocomplete_fields = ["processor", "controllers"]
+    filter_horizontal = [
+        "data_categories",
+        "data_subject_categories",
+        "subprocessors",
+        "security_measures",
+    ]
+    list_select_related = ["processor"]
+    readonly_fields = ["status", "approved_by", "approved_at", "created_at", "updated_at"]
+    actions = [
+        _transition_action(ProcessingActivity.Status.IN_REVIEW, "Send to review"),
+        _transition_action(ProcessingActivity.Status.APPROVED, "Approve"),
+        _transition_action(ProcessingActivity.Status.RETIRED, "Retire"),
+        _transition_action(ProcessingActivity.Status.DRAFT, "Return to draft"),
+    ]
+    fieldsets = (
+        (
+            None,
+            {"fields": ("processor", "name", "category", "description", "purpose", "instruction")},
+        ),
+        (
+            "What is processed",
+            {"fields": ("data_categories", "data_subject_categories", "retention")},
+        ),
+        (
+            "Who processes it and how it is protected",
+            {"fields": ("subprocessors", "security_measures")},
+        ),
+        ("Controllers covered", {"fields": ("covers_all_controllers", "controllers")}),
+        ("Review", {"fields": ("status", "approved_by", "approved_at", "next_review_on")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        # Editing an approved entry sends it back to review: an approval covers what was read.
+        if change and obj.status == ProcessingActivity.Status.APPROVED and form.changed_data:
+            obj.status = ProcessingActivity.Status.IN_REVIEW
+            obj.approved_by = None
+            obj.approved_at = None
+            obj._change_reason = "processors.activity.edited_after_approval"
+            self.message_user(
+                request,
+                "The activity changed after approval and is back in review.",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)

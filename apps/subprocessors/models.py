@@ -1,0 +1,252 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+
+class SubprocessorQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Subprocessor.Status.ACTIVE)
+
+
+class Subprocessor(TimeStampedModel):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=150, unique=True)
+    legal_entity = models.CharField(max_length=200)
+    service = models.TextField(help_text="The service it provides and the purpose of processing.")
+    data_categories = models.ManyToManyField(
+        "data_categories.DataCategory", blank=True, related_name="subprocessors"
+    )
+    processing_locations = CountryField(
+        multiple=True, blank=True, help_text="Countries where it processes the data."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    engaged_on = models.DateField(null=True, blank=True)
+    retired_on = models.DateField(null=True, blank=True)
+    dpa_signed_on = models.DateField("DPA signed on", null=True, blank=True)
+    dpa_expires_on = models.DateField("DPA expires on", null=True, blank=True)
+    certifications = models.CharField(
+        max_length=300, blank=True, help_text="For example ISO 27001, SOC 2 Type II."
+    )
+    website = models.URLField(blank=True)
+
+    history = HistoricalRecords(m2m_fields=[data_categories])
+    objects = SubprocessorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retired_on__isnull=True)
+                | Q(engaged_on__isnull=True)
+                | Q(retired_on__gte=F("engaged_on")),
+                name="subprocessor_retired_after_engaged",
+                violation_error_message="The retirement date cannot be before the engagement date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dpa_expires_on__isnull=True)
+                | Q(dpa_signed_on__isnull=True)
+                | Q(dpa_expires_on__gt=F("dpa_signed_on")),
+                name="subprocessor_dpa_expires_after_signed",
+                violation_error_message="The DPA must expire after it was signed.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(engaged_on__isnull=False),
+                name="subprocessor_active_has_engaged_on",
+                violation_error_message="An active subprocessor needs the date it was engaged.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="retired") | Q(retired_on__isnull=False),
+                name="subprocessor_retired_has_retired_on",
+                violation_error_message="A retired subprocessor needs the date it was retired.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Transfer(TimeStampedModel):
+    """A transfer of personal data by a subprocessor outside the EEA, with its safeguard."""
+
+    class Mechanism(models.TextChoices):
+        ADEQUACY = "adequacy", "Adequacy decision (Art. 45)"
+        SCCS = "sccs", "Standard contractual clauses (Art. 46(2)(c))"
+        BCRS = "bcrs", "Binding corporate rules (Art. 47)"
+        DEROGATION = "derogation", "Derogation for a specific situation (Art. 49)"
+        OTHER = "other", "Other safeguard"
+
+    class SccModule(models.TextChoices):
+        C2C = "1", "Module 1: controller to controller"
+        C2P = "2", "Module 2: controller to processor"
+        P2P = "3", "Module 3: processor to processor"
+        P2C = "4", "Module 4: processor to controller"
+
+    subprocessor = models.ForeignKey(
+        Subprocessor, on_delete=models.CASCADE, related_name="transfers"
+    )
+    destination_country = CountryField()
+    mechanism = models.CharField(max_length=20, choices=Mechanism.choices)
+    scc_module = models.CharField("SCC module", max_length=1, choices=SccModule.choices, blank=True)
+    document_reference = models.CharField(
+        max_length=300, blank=True, help_text="Where the signed clauses or decision can be found."
+    )
+    tia_completed_on = models.DateField("transfer impact assessment on", null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["subprocessor__name", "destination_country"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subprocessor", "destination_country"],
+                name="transfer_unique_destination",
+                violation_error_message="This subprocessor already has a transfer to that country.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mechanism="sccs") | ~Q(scc_module=""),
+                name="transfer_sccs_need_module",
+                violation_error_message="Standard contractual clauses need their module.",
+            ),
+            models.CheckConstraint(
+                condition=Q(mechanism="sccs") | Q(scc_module=""),
+                name="transfer_module_only_for_sccs",
+                violation_error_message="An SCC module applies only to standard contractual clauses.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subprocessor} → {self.destination_country.name} ({self.get_mechanism_display()})"
+
+
+class SubprocessorChange(TimeStampedModel):
+    """An announced addition, replacement or removal of a subprocessor (DPA clause 5)."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", "Addition"
+        REPLACE = "replace", "Replacement"
+        REMOVE = "remove", "Removal"
+
+    class Status(models.TextChoices):
+        ANNOUNCED = "announced", "Announced"
+        EFFECTIVE = "effective", "In effect"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    subprocessor = models.ForeignKey(
+        Subprocessor,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        help_text="The subprocessor added or removed; for a replacement, the new one.",
+    )
+    replaces = models.ForeignKey(
+        Subprocessor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by_changes",
+        help_text="For a replacement: the subprocessor that leaves.",
+    )
+    description = models.TextField(help_text="What changes and why, as customers will read it.")
+    announced_at = models.DateTimeField()
+    effective_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-announced_at"]
+        indexes = [models.Index(fields=["status", "effective_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_at__gt=F("announced_at")),
+                name="subprocessorchange_effective_after_announced",
+                violation_error_message="The change must take effect after it is announced.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="replace", replaces__isnull=False)
+                | (~Q(kind="replace") & Q(replaces__isnull=True)),
+                name="subprocessorchange_replaces_only_for_replacement",
+                violation_error_message=(
+                    "A replacement names the subprocessor it replaces; other changes name none."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(replaces=F("subprocessor")),
+                name="subprocessorchange_replaces_another",
+                violation_error_message="A subprocessor cannot replace itself.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.subprocessor} on {self.effective_at:%Y-%m-%d}"
+
+    def clean(self):
+        super().clean()
+        if self.announced_at and self.effective_at:
+            notice = timedelta(days=settings.SUBPROCESSOR_NOTICE_DAYS)
+            if self.effective_at < self.announced_at + notice:
+                raise ValidationError(
+                    {
+                        "effective_at": (
+                            f"The change can take effect no sooner than "
+                            f"{settings.SUBPROCESSOR_NOTICE_DAYS} days after it is announced "
+                            f"(on or after {(self.announced_at + notice):%Y-%m-%d %H:%M} UTC)."
+                        )
+                    }
+                )
+
+
+class Objection(TimeStampedModel):
+    """A controller's objection to an announced subprocessor change."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved with the customer"
+        UPHELD = "upheld", "Upheld: change not applied for this customer"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    controller = models.ForeignKey(
+        "controllers.Controller", on_delete=models.CASCADE, related_name="objections"
+    )
+    change = models.ForeignKey(
+        SubprocessorChange, on_delete=models.CASCADE, related_name="objections"
+    )
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["controller", "change"],
+                name="objection_one_per_controller_and_change",
+                violation_error_message="This controller has already objected to this change.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="objection_resolved_at_matches_status",
+                violation_error_message="A closed objection needs the time it was resolved.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.controller} objects to {self.change}"

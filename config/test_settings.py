@@ -1,0 +1,12 @@
+"""Test settings: the production module with only what tests need changed."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-key-" + "x" * 50)
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

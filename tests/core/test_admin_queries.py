@@ -1,0 +1,75 @@
+"""Every changelist costs the same number of queries with 2 rows as with 50."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.accounts.models import User
+from apps.controllers.models import Controller, Membership
+from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
+from tests import factories
+
+FACTORIES = {
+    User: factories.UserFactory,
+    Controller: factories.ControllerFactory,
+    Membership: factories.MembershipFactory,
+    DataCategory: factories.DataCategoryFactory,
+    DataSubjectCategory: factories.DataSubjectCategoryFactory,
+    Processor: factories.ProcessorFactory,
+    SecurityMeasure: factories.SecurityMeasureFactory,
+    ProcessingActivity: factories.ProcessingActivityFactory,
+    Subprocessor: factories.SubprocessorFactory,
+    Transfer: factories.TransferFactory,
+    SubprocessorChange: factories.SubprocessorChangeFactory,
+    Objection: factories.ObjectionFactory,
+}
+
+PROJECT_ADMINS = [
+    model for model in admin.site._registry if model._meta.app_config.name.startswith("apps.")
+]
+
+
+def test_every_project_admin_has_a_factory_here():
+    missing = [m._meta.label for m in PROJECT_ADMINS if m not in FACTORIES]
+    assert not missing, f"add these to FACTORIES so their changelists are measured: {missing}"
+
+
+def changelist_queries(client, model) -> int:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("model", PROJECT_ADMINS, ids=lambda m: m._meta.label)
+def test_changelist_queries_do_not_grow_with_rows(
+    model, client, django_user_model, django_assert_max_num_queries
+):
+    superuser = django_user_model.objects.create_superuser("root@example.test", "pw-long-enough")
+    client.force_login(superuser)
+    factory = FACTORIES[model]
+    factory.create_batch(2)
+    with_two = changelist_queries(client, model)
+    factory.create_batch(48)
+    assert model.objects.count() >= 50
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with django_assert_max_num_queries(with_two):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", PROJECT_ADMINS, ids=lambda m: m._meta.label)
+def test_change_and_history_pages_answer(model, client, django_user_model):
+    superuser = django_user_model.objects.create_superuser("root@example.test", "pw-long-enough")
+    client.force_login(superuser)
+    obj = FACTORIES[model]()
+    info = model._meta.app_label, model._meta.model_name
+    for name in ("change", "history"):
+        response = client.get(reverse(f"admin:{info[0]}_{info[1]}_{name}", args=[obj.pk]))
+        assert response.status_code == 200, name
+    assert client.get(reverse(f"admin:{info[0]}_{info[1]}_add")).status_code == 200

@@ -1,0 +1,167 @@
+from datetime import date
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.controllers.models import Controller, Membership
+from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    full_name = factory.Faker("name")
+    password = factory.django.Password("a-long-test-password")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ControllerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Controller
+
+    legal_name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    address = "1 Test Street, Testville"
+    country = "IE"
+    contact_name = factory.Faker("name")
+    contact_email = factory.Sequence(lambda n: f"privacy{n}@customer.test")
+    dpo_email = factory.Sequence(lambda n: f"dpo{n}@customer.test")
+    dpa_version = "2026-01"
+    dpa_accepted_on = date(2026, 1, 1)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    controller = factory.SubFactory(ControllerFactory)
+    role = Membership.Role.MEMBER
+
+
+class DataCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataCategory
+
+    name = factory.Sequence(lambda n: f"Data category {n}")
+
+
+class DataSubjectCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataSubjectCategory
+
+    name = factory.Sequence(lambda n: f"Subject category {n}")
+
+
+class ProcessorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Processor
+
+    name = factory.Sequence(lambda n: f"Processor {n} LLC")
+    address = "1 Processor Way"
+    country = "US"
+    contact_name = "Privacy team"
+    contact_email = "privacy@processor.test"
+
+
+class SecurityMeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecurityMeasure
+
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    category = SecurityMeasure.Category.ENCRYPTION
+    description = "Encrypted with AES-256."
+    owner = factory.SubFactory(StaffFactory)
+
+
+class SubprocessorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subprocessor
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Subprocessor {n}")
+    legal_entity = factory.LazyAttribute(lambda o: f"{o.name}, Inc.")
+    service = "Hosting"
+    processing_locations = ["US"]
+    status = Subprocessor.Status.ACTIVE
+    engaged_on = date(2025, 1, 1)
+
+    @factory.post_generation
+    def data_categories(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.data_categories.set(extracted)
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transfer
+
+    subprocessor = factory.SubFactory(SubprocessorFactory)
+    destination_country = "US"
+    mechanism = Transfer.Mechanism.SCCS
+    scc_module = Transfer.SccModule.P2P
+
+
+class ProcessingActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProcessingActivity
+        skip_postgeneration_save = True
+
+    processor = factory.SubFactory(ProcessorFactory)
+    name = factory.Sequence(lambda n: f"Activity {n}")
+    description = "What happens"
+    purpose = "Providing the service"
+    category = ProcessingActivity.Category.STORAGE
+    retention = "While the account is active"
+    instruction = "DPA clause 2"
+
+    @factory.post_generation
+    def data_categories(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.data_categories.set(extracted)
+
+    @factory.post_generation
+    def subprocessors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.subprocessors.set(extracted)
+
+    @factory.post_generation
+    def controllers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.controllers.set(extracted)
+
+
+class SubprocessorChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubprocessorChange
+
+    kind = SubprocessorChange.Kind.ADD
+    subprocessor = factory.SubFactory(
+        SubprocessorFactory, status=Subprocessor.Status.PROPOSED, engaged_on=None
+    )
+    description = "We add a new subprocessor."
+    announced_at = factory.LazyFunction(timezone.now)
+    effective_at = factory.LazyAttribute(lambda o: o.announced_at + timezone.timedelta(days=31))
+
+
+class ObjectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Objection
+
+    controller = factory.SubFactory(ControllerFactory)
+    change = factory.SubFactory(SubprocessorChangeFactory)
+    reason = "We do not accept data in that country."
