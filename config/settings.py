@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.data_categories",
     "apps.processors",
     "apps.subprocessors",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,8 @@ AXES_VERBOSE = False
 
 # Domain settings.
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
+# Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 
 LOGGING = {
     "version": 1,

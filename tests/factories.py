@@ -165,3 +165,13 @@ class ObjectionFactory(factory.django.DjangoModelFactory):
     controller = factory.SubFactory(ControllerFactory)
     change = factory.SubFactory(SubprocessorChangeFactory)
     reason = "We do not accept data in that country."
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    kind = "test"
+    recipient = factory.Sequence(lambda n: f"recipient{n}@customer.test")
+    subject = "A message"
+    body = "Its text"

@@ -1,0 +1,137 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_enqueue, retry_delay
+from tests.factories import ControllerFactory
+
+pytestmark = pytest.mark.django_db
+DOWN = "tests.notifications.backends.RefusingBackend"
+
+
+def enqueue(**kwargs):
+    defaults = {
+        "recipients": ["dpo@customer.test"],
+        "subject": "Hello",
+        "body": "Body",
+        "kind": "test",
+    }
+    return notification_enqueue(**{**defaults, **kwargs})
+
+
+def test_message_is_sent_after_the_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enqueue()
+        assert mail.outbox == []  # nothing leaves before the change it reports is committed
+    for callback in callbacks:
+        callback()
+    assert [m.to for m in mail.outbox] == [["dpo@customer.test"]]
+    notification = Notification.objects.get()
+    assert notification.status == "sent" and notification.sent_at is not None
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                enqueue()
+                raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+    assert mail.outbox == []
+    assert not Notification.objects.exists()
+
+
+def test_mail_server_down_keeps_the_message_and_schedules_a_retry(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = DOWN
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue()
+    notification = Notification.objects.get()
+    assert notification.status == "pending"
+    assert notification.attempts == 1
+    assert "mail server down" in notification.last_error
+    assert notification.next_attempt_at > timezone.now()
+
+
+def test_retries_back_off_then_give_up_visibly(settings):
+    settings.EMAIL_BACKEND = DOWN
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    enqueue()
+    notification = Notification.objects.get()
+    for _ in range(3):
+        notification.refresh_from_db()
+        notification.next_attempt_at = timezone.now() - timedelta(seconds=1)
+        notification.save()
+        call_command("send_notifications")
+    notification.refresh_from_db()
+    assert notification.status == "failed"
+    assert notification.attempts == 3
+    assert [retry_delay(n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (1, 2, 4)]
+
+
+def test_command_sends_due_messages_once_the_server_is_back(settings, capsys):
+    settings.EMAIL_BACKEND = DOWN
+    enqueue(recipients=["a@customer.test", "b@customer.test"])
+    call_command("send_notifications")  # both fail
+    for n in Notification.objects.all():
+        n.next_attempt_at = timezone.now() - timedelta(seconds=1)
+        n.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("send_notifications")
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@customer.test", "b@customer.test"]
+    assert "2 sent, 0 failed" in capsys.readouterr().out.splitlines()[-1]
+    call_command("send_notifications")
+    assert len(mail.outbox) == 2
+
+
+def test_messages_not_yet_due_wait(settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = DOWN
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("send_notifications")
+    assert mail.outbox == []  # its next attempt is a minute away
+
+
+def test_same_dedupe_key_is_enqueued_once_per_recipient():
+    first = enqueue(dedupe_key="reminder:1:24h", recipients=["x@customer.test", "y@customer.test"])
+    second = enqueue(dedupe_key="reminder:1:24h", recipients=["x@customer.test", "X@customer.test"])
+    assert len(first) == 2 and second == []
+    assert Notification.objects.count() == 2
+
+
+def test_related_object_is_recorded():
+    controller = ControllerFactory()
+    (notification,) = enqueue(related=controller)
+    assert notification.related == controller
+
+
+def test_failed_messages_are_visible_and_retried_from_the_admin(
+    officer_client, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = DOWN
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(subject="Breach notice")
+    url = reverse("admin:notifications_notification_changelist")
+    page = officer_client.get(url, {"status__exact": "failed"}).content.decode()
+    assert "Breach notice" in page
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    notification = Notification.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            url, {"action": "retry_now", "_selected_action": [notification.pk]}, follow=True
+        )
+    assert "1 message(s) queued again." in response.content.decode()
+    notification.refresh_from_db()
+    assert notification.status == "sent"
+    assert len(mail.outbox) == 1
