@@ -46,3 +46,11 @@ class UserAdmin(RegisterAdmin, DjangoUserAdmin):
         ),
     )
     filter_horizontal = ("groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Roles are handed out as groups; only a superuser makes superusers or grants
+        # permissions one by one, so no role can lift itself above the role table.
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields

@@ -136,3 +136,25 @@ def test_customer_user_cannot_enter_the_admin(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_privacy_officer_cannot_make_anyone_superuser(client):
+    officer = StaffFactory(role=PRIVACY_OFFICER)
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[officer.pk]),
+        {
+            "email": officer.email,
+            "full_name": "Me",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "groups": [Group.objects.get(name=PRIVACY_OFFICER).pk],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    officer.refresh_from_db()
+    assert officer.full_name == "Me"
+    assert officer.is_superuser is False
