@@ -135,5 +135,7 @@ def sync_roles_after_migrate(sender, using="default", **kwargs):
 
     # post_migrate fires once per app, and auth creates each app's permissions in its own turn:
     # only after the last app are they all there.
-    if sender is list(global_apps.get_app_configs())[-1]:
+    # Apps without a models module get no signal, so look for the last one that has one.
+    with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+    if sender is with_models[-1]:
         sync_roles(using=using)

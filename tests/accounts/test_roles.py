@@ -158,3 +158,14 @@ def test_privacy_officer_cannot_make_anyone_superuser(client):
     officer.refresh_from_db()
     assert officer.full_name == "Me"
     assert officer.is_superuser is False
+
+
+def test_roles_follow_the_table_after_migrate(db):
+    from django.core.management import call_command
+
+    support = Group.objects.get(name=SUPPORT_AGENT)
+    support.permissions.clear()
+    call_command("migrate", verbosity=0)
+    codenames = set(support.permissions.values_list("codename", flat=True))
+    assert "view_controller" in codenames
+    assert "change_controller" not in codenames
