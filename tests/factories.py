@@ -175,3 +175,13 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     recipient = factory.Sequence(lambda n: f"recipient{n}@customer.test")
     subject = "A message"
     body = "Its text"
+
+
+class SecurityEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.SecurityEvent"
+
+    kind = "login_failed"
+    user = factory.SubFactory(UserFactory)
+    username = factory.LazyAttribute(lambda o: o.user.email)
+    ip_address = "192.0.2.1"

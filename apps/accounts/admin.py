@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from apps.accounts.models import User
+from apps.accounts.models import SecurityEvent, User
 from apps.core.admin import RegisterAdmin
 
 
@@ -54,3 +54,22 @@ class UserAdmin(RegisterAdmin, DjangoUserAdmin):
         if not request.user.is_superuser:
             fields += ["is_superuser", "user_permissions"]
         return fields
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(RegisterAdmin):
+    list_display = ["created_at", "kind", "user", "username", "ip_address", "path"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["username", "user__email", "ip_address", "path"]
+    list_select_related = ["user"]
+    readonly_fields = ["kind", "user", "username", "ip_address", "path", "detail", "created_at"]
+
+    # The log is written by the product itself; nobody adds, edits or removes an event.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from apps.accounts import signals  # noqa: F401  (connects the security-event receivers)
         from apps.accounts.roles import sync_roles_after_migrate
 
         # New apps bring new models; their permissions exist only after migrate, so the roles

@@ -73,3 +73,38 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class SecurityEvent(models.Model):
+    """Something a security reviewer wants to see: failed logins, lockouts, refusals, exports."""
+
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKED_OUT = "locked_out", "Locked out after repeated failures"
+        PERMISSION_DENIED = "permission_denied", "Permission refused"
+        EXPORT = "export", "Data exported"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+    )
+    # What was typed as the login name: may name an account that does not exist.
+    username = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"

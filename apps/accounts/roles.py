@@ -70,8 +70,9 @@ ROLES: dict[str, Role] = {
         grants=(
             ("breaches", WORK),
             ("notifications", READ),
-            # The Security Lead keeps the Art. 32 measures up to date.
+            # The Security Lead keeps the Art. 32 measures up to date and reads security events.
             ("processors.securitymeasure", WORK),
+            ("accounts.securityevent", READ),
             *((m, READ) for m in REGISTER_READ),
         ),
     ),

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.accounts.models import User
+from apps.accounts.models import SecurityEvent, User
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.notifications.models import Notification
@@ -29,6 +29,7 @@ FACTORIES = {
     SubprocessorChange: factories.SubprocessorChangeFactory,
     Objection: factories.ObjectionFactory,
     Notification: factories.NotificationFactory,
+    SecurityEvent: factories.SecurityEventFactory,
 }
 
 PROJECT_ADMINS = [
