@@ -4,15 +4,18 @@ Idempotent: a second run finds every row as it should be and writes nothing, so 
 rows nor history rows.
 """
 
+import hashlib
 from datetime import date, timedelta
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
+from apps.accounts.two_factor import base32_secret
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
@@ -20,6 +23,12 @@ from apps.subprocessors.models import Subprocessor, Transfer
 
 DEMO_PASSWORD = "calljmp-demo-2026"
 EXTERNAL_AUDITOR = "auditor@external-audit.example"
+DEMO_DEVICE = "Demo authenticator"
+
+
+def demo_totp_key(email: str) -> str:
+    return hashlib.sha1(f"demo-totp:{email}".encode()).hexdigest()
+
 
 STAFF = [
     ("privacy@calljmp.example", "Pia Officer", PRIVACY_OFFICER),
@@ -195,9 +204,13 @@ class Command(BaseCommand):
             self.seed()
         self.stdout.write("")
         self.stdout.write(f"Demo password for every login below: {DEMO_PASSWORD}")
-        self.stdout.write("Staff (admin at /admin/):")
+        self.stdout.write(
+            "Staff (admin at /admin/) also type a code: add the secret to an authenticator app, "
+            "or run `manage.py demo_totp` for the current codes."
+        )
         for email, _, role in STAFF:
-            self.stdout.write(f"  {role:<16} {email}")
+            device = TOTPDevice.objects.get(user__email=email, name=DEMO_DEVICE)
+            self.stdout.write(f"  {role:<16} {email:<28} TOTP secret {base32_secret(device)}")
         self.stdout.write("Customer users (portal):")
         for controller in CONTROLLERS:
             for email, _, role in controller["users"]:
@@ -245,6 +258,12 @@ class Command(BaseCommand):
         for email, full_name, role in STAFF:
             user = self.user(email, full_name, is_staff=True)
             self.set_m2m(user.groups, [Group.objects.get(name=role)])
+            # A known secret per demo account, so that the printed secret stays valid.
+            TOTPDevice.objects.get_or_create(
+                user=user,
+                name=DEMO_DEVICE,
+                defaults={"confirmed": True, "key": demo_totp_key(email)},
+            )
             staff[role] = user
         officer = staff[PRIVACY_OFFICER]
 
