@@ -198,7 +198,7 @@ class Command(BaseCommand):
         self.stdout.write("Staff (admin at /admin/):")
         for email, _, role in STAFF:
             self.stdout.write(f"  {role:<16} {email}")
-        self.stdout.write("Customer users (portal):")
+        self.stdout.write("Customer users (portal at /portal/):")
         for controller in CONTROLLERS:
             for email, _, role in controller["users"]:
                 self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")
