@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.processors",
     "apps.subprocessors",
     "apps.notifications",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -119,7 +120,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Customers sign in to the portal; staff keep the admin's own login at /admin/login/.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "portal:login"
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=24) * 60 * 60
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -197,6 +202,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+# A portal page (HTTP 429) that says when to try again, for the portal and the admin alike.
+AXES_LOCKOUT_TEMPLATE = "portal/lockout.html"
 
 # Two-factor authentication: the issuer name shown in authenticator apps.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Calljmp records")
@@ -205,6 +212,11 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Calljmp records")
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
 # Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Links in emails sent outside a request (invitations) start with this address.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long an invitation link to set a first password stays valid.
+PORTAL_INVITATION_DAYS = env.int("PORTAL_INVITATION_DAYS", default=7)
+PORTAL_PAGE_SIZE = 25
 
 LOGGING = {
     "version": 1,

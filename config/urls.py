@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("staff/", include("apps.accounts.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("portal/", include("apps.portal.urls")),
+    path("", include("apps.portal.public_urls")),
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
 ]

@@ -134,9 +134,8 @@ def sync_roles(apps=None, using="default") -> None:
 def sync_roles_after_migrate(sender, using="default", **kwargs):
     from django.apps import apps as global_apps
 
-    # post_migrate fires once per app, and auth creates each app's permissions in its own turn:
-    # only after the last app are they all there.
-    # Apps without a models module get no signal, so look for the last one that has one.
+    # post_migrate fires once per app that has a models module, and auth creates each app's
+    # permissions in its own turn: only after the last such app are they all there.
     with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
     if sender is with_models[-1]:
         sync_roles(using=using)

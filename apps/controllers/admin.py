@@ -1,4 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from apps.controllers.models import Controller, Membership
 from apps.core.admin import HistoryTabularInline, RegisterAdmin
@@ -24,6 +28,7 @@ class ControllerAdmin(RegisterAdmin):
     search_fields = ["legal_name", "registration_number", "contact_email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline]
+    change_form_template = "admin/controllers/controller/change_form.html"
     fieldsets = (
         (None, {"fields": ("legal_name", "registration_number", "address", "country")}),
         (
@@ -41,6 +46,52 @@ class ControllerAdmin(RegisterAdmin):
         ("Agreement", {"fields": ("dpa_version", "dpa_accepted_on", "status", "terminated_on")}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="controllers_controller_invite",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invite_view(self, request, object_id):
+        """Staff invite a customer user; the portal's own service sends the invitation."""
+        from apps.portal.forms import InviteForm
+        from apps.portal.services import membership_invite
+
+        controller = get_object_or_404(Controller, pk=object_id)
+        if not self.has_change_permission(request, controller):
+            raise PermissionDenied
+        form = InviteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                membership = membership_invite(
+                    controller=controller, invited_by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    f"{membership.user.email} is invited to {controller} as "
+                    f"{membership.get_role_display()}.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:controllers_controller_change", args=[controller.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Invite a customer user to {controller}",
+            "opts": self.model._meta,
+            "original": controller,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/controllers/controller/invite.html", context)
 
 
 @admin.register(Membership)

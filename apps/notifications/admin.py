@@ -37,6 +37,12 @@ class NotificationAdmin(RegisterAdmin):
         "updated_at",
     ]
 
+    @admin.display(description="Body")
+    def message(self, obj):
+        if obj.sensitive:
+            return "Hidden: this message carries a personal sign-in link."
+        return obj.body
+
     def has_add_permission(self, request):
         return False  # messages come from the product's events, not typed by hand
 

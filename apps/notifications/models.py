@@ -33,6 +33,10 @@ class Notification(TimeStampedModel):
     recipient = models.EmailField()
     subject = models.CharField(max_length=250)
     body = models.TextField()
+    sensitive = models.BooleanField(
+        default=False,
+        help_text="Carries a sign-in or set-password link: hidden from staff, erased once sent.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -47,7 +51,8 @@ class Notification(TimeStampedModel):
     related_id = models.CharField(max_length=64, blank=True)
     related = GenericForeignKey("related_type", "related_id")
 
-    history = HistoricalRecords()
+    # Bodies stay out of the trail: some carry one-time links, and the row itself keeps the text.
+    history = HistoricalRecords(excluded_fields=["body"])
     objects = NotificationQuerySet.as_manager()
 
     class Meta:

@@ -26,6 +26,7 @@ def notification_enqueue(
     kind: str,
     related=None,
     dedupe_key: str | None = None,
+    sensitive: bool = False,
 ) -> list[Notification]:
     """Record one message per distinct recipient, to be sent after the current transaction.
 
@@ -46,6 +47,7 @@ def notification_enqueue(
                         recipient=recipient,
                         subject=subject[:250],
                         body=body,
+                        sensitive=sensitive,
                         dedupe_key=key,
                         related_type=related_type,
                         related_id=str(related.pk) if related is not None else "",
@@ -83,6 +85,8 @@ def notification_send(*, notification: Notification) -> bool:
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
     notification.last_error = ""
+    if notification.sensitive:
+        notification.body = ""  # the link has reached its person; nobody else needs it
     notification._change_reason = "notifications.sent"
     notification.save()
     return True

@@ -135,3 +135,24 @@ def test_failed_messages_are_visible_and_retried_from_the_admin(
     notification.refresh_from_db()
     assert notification.status == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_sensitive_messages_are_hidden_from_staff_and_erased_once_sent(
+    officer_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        (notification,) = enqueue(
+            body="Set your password: https://x/invite/abc-token/", sensitive=True
+        )
+    page = officer_client.get(
+        reverse("admin:notifications_notification_change", args=[notification.pk])
+    ).content.decode()
+    assert "abc-token" not in page
+    assert "Hidden: this message carries a personal sign-in link." in page
+    for callback in callbacks:
+        callback()
+    assert "abc-token" in mail.outbox[0].body
+    notification.refresh_from_db()
+    assert notification.status == "sent" and notification.body == ""
+    history_fields = {f.name for f in Notification.history.model._meta.get_fields()}
+    assert "body" not in history_fields

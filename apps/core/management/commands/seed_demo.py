@@ -211,7 +211,7 @@ class Command(BaseCommand):
         for email, _, role in STAFF:
             device = TOTPDevice.objects.get(user__email=email, name=DEMO_DEVICE)
             self.stdout.write(f"  {role:<16} {email:<28} TOTP secret {base32_secret(device)}")
-        self.stdout.write("Customer users (portal):")
+        self.stdout.write("Customer users (portal at /portal/):")
         for controller in CONTROLLERS:
             for email, _, role in controller["users"]:
                 self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")

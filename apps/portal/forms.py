@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from apps.controllers.models import Membership
+from apps.portal.emails import send_email
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form; the field stays named "username" (axes reads it), labelled email."""
+
+    username = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        send_email(
+            to=[to_email],
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+            kind="portal.password_reset",
+        )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    full_name = forms.CharField(label="Name", max_length=200)
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        help_text=(
+            "Admins read everything and manage members; members read everything; "
+            "auditors read everything until their access ends."
+        ),
+    )
+    expires_at = forms.DateTimeField(
+        label="Access ends",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Required for auditors; leave empty for admins and members without an end.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Membership.Role.AUDITOR and not cleaned.get("expires_at"):
+            self.add_error("expires_at", "An auditor's access needs an end date.")
+        return cleaned

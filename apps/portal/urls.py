@@ -1,0 +1,31 @@
+from django.urls import path
+
+from apps.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("records/", views.activity_list, name="activity_list"),
+    path("records/<int:activity_id>/", views.activity_detail, name="activity_detail"),
+    path("subprocessors/", views.subprocessor_list, name="subprocessor_list"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/invite/", views.member_invite, name="member_invite"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("account/", views.account, name="account"),
+    path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
+    # Signing in and out, passwords, invitations.
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/change/", views.password_change, name="password_change"),
+    path("password/change/done/", views.password_change_done, name="password_change_done"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("invitation/<uidb64>/<token>/", views.invitation_accept, name="invitation_accept"),
+]
