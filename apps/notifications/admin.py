@@ -20,7 +20,8 @@ class NotificationAdmin(RegisterAdmin):
     search_fields = ["recipient", "subject"]
     date_hierarchy = None
     actions = ["retry_now"]
-    readonly_fields = [
+    # Every field is read-only: messages are written by the product and only retried here.
+    readonly_fields = fields = [
         "kind",
         "recipient",
         "subject",
