@@ -18,14 +18,14 @@ class NotificationAdmin(RegisterAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient", "subject"]
-    date_hierarchy = None
     actions = ["retry_now"]
     # Every field is read-only: messages are written by the product and only retried here.
     readonly_fields = fields = [
         "kind",
         "recipient",
         "subject",
-        "body",
+        "message",
+        "sensitive",
         "status",
         "attempts",
         "next_attempt_at",
