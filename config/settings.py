@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.processors",
     "apps.subprocessors",
     "apps.notifications",
+    "apps.dsar",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files about data subjects (e.g. the export answering an access request). Never under
+    # MEDIA_URL: no URL of its own; only views that check the viewer's right serve them.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")),
+            "base_url": None,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -159,6 +169,12 @@ AXES_VERBOSE = False
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
 # Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Data-subject requests: our own answer target (calendar days from submission, paused while we
+# wait on the customer), how long an erased subject's identifier is kept after completion, and
+# what an attachment may be.
+DSAR_RESPONSE_TARGET_DAYS = env.int("DSAR_RESPONSE_TARGET_DAYS", default=14)
+DSAR_SCRUB_AFTER_DAYS = env.int("DSAR_SCRUB_AFTER_DAYS", default=30)
+DSAR_ATTACHMENT_MAX_BYTES = env.int("DSAR_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from apps.accounts.models import User
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.dsar.models import DsarTicket
 from apps.notifications.models import Notification
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
@@ -29,6 +30,7 @@ FACTORIES = {
     SubprocessorChange: factories.SubprocessorChangeFactory,
     Objection: factories.ObjectionFactory,
     Notification: factories.NotificationFactory,
+    DsarTicket: factories.DsarTicketFactory,
 }
 
 PROJECT_ADMINS = [
