@@ -116,7 +116,7 @@ STORAGES = {
     # Files about data subjects (e.g. the export answering an access request). Never under
     # MEDIA_URL: no URL of its own; only views that check the viewer's right serve them.
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "apps.core.storage.PrivateFileSystemStorage",
         "OPTIONS": {
             "location": env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")),
             "base_url": None,

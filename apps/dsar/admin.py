@@ -252,10 +252,6 @@ class DsarTicketAdmin(RegisterAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_on_change
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None  # taken from the fieldsets above, form-only fields included
-        return super().get_form(request, obj, change, **kwargs)
-
     def get_urls(self):
         extra = [
             path(
@@ -326,6 +322,8 @@ class DsarTicketAdmin(RegisterAdmin):
         # The ticket form's own data went through services in save_model; the inlines follow,
         # and the status move comes last, after propagation rows were updated on the same page.
         for formset in formsets:
+            # Nothing is saved by the formsets themselves; the admin's change message reads these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if formset.model is DsarPropagation:
                 for inline_form in formset.forms:
                     if inline_form.has_changed():

@@ -33,7 +33,9 @@ def outsider(db):
 @pytest.fixture
 def subprocessors(controller, officer):
     """Two subprocessors in an approved activity covering every controller; one in a draft."""
-    stripe, resend, draft_only = (SubprocessorFactory(name=n) for n in ("Stripe", "Resend", "Draft"))
+    stripe, resend, draft_only = (
+        SubprocessorFactory(name=n) for n in ("Stripe", "Resend", "Draft")
+    )
     ProcessingActivityFactory(
         status="approved",
         approved_by=officer,
