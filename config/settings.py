@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.subprocessors",
     "apps.notifications",
     "apps.portal",
+    "apps.dsar",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files about data subjects (e.g. the export answering an access request). Never under
+    # MEDIA_URL: no URL of its own; only views that check the viewer's right serve them.
+    "private": {
+        "BACKEND": "apps.core.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "private")),
+            "base_url": None,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -217,6 +227,12 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip
 # How long an invitation link to set a first password stays valid.
 PORTAL_INVITATION_DAYS = env.int("PORTAL_INVITATION_DAYS", default=7)
 PORTAL_PAGE_SIZE = 25
+# Data-subject requests: our own answer target (calendar days from submission, paused while we
+# wait on the customer), how long an erased subject's identifier is kept after completion, and
+# what an attachment may be.
+DSAR_RESPONSE_TARGET_DAYS = env.int("DSAR_RESPONSE_TARGET_DAYS", default=14)
+DSAR_SCRUB_AFTER_DAYS = env.int("DSAR_SCRUB_AFTER_DAYS", default=30)
+DSAR_ATTACHMENT_MAX_BYTES = env.int("DSAR_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

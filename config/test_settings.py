@@ -1,6 +1,7 @@
 """Test settings: the production module with only what tests need changed."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-key-" + "x" * 50)
 
@@ -10,3 +11,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Attachments written by tests go to a throw-away directory, never the checkout's private/.
+STORAGES["private"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="dsar-private-")  # noqa: F405

@@ -185,3 +185,28 @@ class SecurityEventFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     username = factory.LazyAttribute(lambda o: o.user.email)
     ip_address = "192.0.2.1"
+
+
+class DsarTicketFactory(factory.django.DjangoModelFactory):
+    """A ticket made directly (not through the submit service), with its dates derived."""
+
+    class Meta:
+        model = "dsar.DsarTicket"
+
+    reference = factory.Sequence(lambda n: f"DSAR-2000-{n:04d}")
+    controller = factory.SubFactory(ControllerFactory)
+    request_type = "access"
+    data_subject_identifier = factory.Sequence(lambda n: f"user-{n}")
+    received_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=2))
+    submitted_at = factory.LazyFunction(timezone.now)
+    response_target_at = factory.LazyAttribute(
+        lambda o: o.submitted_at + timezone.timedelta(days=14)
+    )
+    assignee = factory.SubFactory(StaffFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        ticket = model_class(*args, **kwargs)
+        ticket.compute_due_dates()
+        ticket.save()
+        return ticket

@@ -69,6 +69,8 @@ ROLES: dict[str, Role] = {
     SECURITY_LEAD: Role(
         grants=(
             ("breaches", WORK),
+            # Reads data-subject requests (a breach may touch them); never works them.
+            ("dsar", READ),
             ("notifications", READ),
             # The Security Lead keeps the Art. 32 measures up to date and reads security events.
             ("processors.securitymeasure", WORK),

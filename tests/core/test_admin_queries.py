@@ -10,6 +10,7 @@ from django.urls import reverse
 from apps.accounts.models import SecurityEvent, User
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.dsar.models import DsarTicket
 from apps.notifications.models import Notification
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
@@ -30,6 +31,7 @@ FACTORIES = {
     Objection: factories.ObjectionFactory,
     Notification: factories.NotificationFactory,
     SecurityEvent: factories.SecurityEventFactory,
+    DsarTicket: factories.DsarTicketFactory,
 }
 
 PROJECT_ADMINS = [

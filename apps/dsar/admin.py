@@ -1,0 +1,424 @@
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from apps.core.admin import HistoryTabularInline, RegisterAdmin
+from apps.dsar.forms import AssignActionForm, DsarPropagationInlineForm, DsarTicketAdminForm
+from apps.dsar.models import (
+    DsarAttachment,
+    DsarPause,
+    DsarPropagation,
+    DsarTicket,
+    DsarTimelineEntry,
+)
+from apps.dsar.services import (
+    dsar_attachment_add,
+    dsar_attachment_can_download,
+    dsar_propagation_update,
+    dsar_reply_add,
+    dsar_ticket_assign,
+    dsar_ticket_extend,
+    dsar_ticket_submit,
+    dsar_ticket_transition,
+)
+from apps.dsar.views import attachment_response
+
+Status = DsarTicket.Status
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("week", "Due within 7 days"), ("open", "All open")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.overdue()
+        if self.value() == "week":
+            return queryset.due_within(7)
+        if self.value() == "open":
+            return queryset.open()
+        return queryset
+
+
+class ReadOnlyInline(HistoryTabularInline):
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DsarPropagationInline(HistoryTabularInline):
+    model = DsarPropagation
+    form = DsarPropagationInlineForm
+    fields = ["subprocessor", "status", "note", "updated_at"]
+    readonly_fields = ["subprocessor", "updated_at"]
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # rows come from the register when the ticket is made
+
+
+class DsarTimelineInline(ReadOnlyInline):
+    model = DsarTimelineEntry
+    fields = [
+        "created_at",
+        "kind",
+        "author",
+        "from_status",
+        "to_status",
+        "visible_to_customer",
+        "body",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class DsarPauseInline(ReadOnlyInline):
+    model = DsarPause
+    fields = ["started_at", "ended_at"]
+    readonly_fields = fields
+
+
+class DsarAttachmentInline(ReadOnlyInline):
+    model = DsarAttachment
+    fields = [
+        "download",
+        "content_type",
+        "size",
+        "visible_to_customer",
+        "uploaded_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description="file")
+    def download(self, obj):
+        url = reverse("admin:dsar_dsarticket_attachment", args=[obj.ticket_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+@admin.register(DsarTicket)
+class DsarTicketAdmin(RegisterAdmin):
+    form = DsarTicketAdminForm
+    action_form = AssignActionForm
+    list_display = [
+        "reference",
+        "controller",
+        "request_type",
+        "status",
+        "assignee",
+        "due_at",
+        "days_left",
+        "response_target_at",
+    ]
+    list_filter = [
+        DeadlineFilter,
+        "status",
+        "request_type",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("controller", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["controller", "assignee"]
+    search_fields = ["reference", "controller__legal_name", "=data_subject_identifier"]
+    ordering = ["due_at", "reference"]
+    autocomplete_fields = ["controller"]
+    actions = [
+        "assign_to_me",
+        "assign_to_chosen",
+        "move_to_in_progress",
+        "move_to_awaiting_customer",
+        "move_to_completed",
+        "move_to_withdrawn",
+    ]
+    inlines = [DsarPropagationInline, DsarTimelineInline, DsarPauseInline, DsarAttachmentInline]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "controller",
+                    "request_type",
+                    "data_subject_identifier",
+                    "received_at",
+                    "details",
+                ]
+            },
+        )
+    ]
+    readonly_on_change = [
+        "reference",
+        "controller",
+        "request_type",
+        "data_subject_identifier",
+        "details",
+        "received_at",
+        "submitted_at",
+        "submitted_by",
+        "status",
+        "rejection_reason",
+        "statutory_due_at",
+        "extension_months",
+        "extension_reason",
+        "extended_at",
+        "due_at",
+        "response_target_at",
+        "closed_at",
+        "scrubbed_at",
+        "scrubbed_by",
+    ]
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        fieldsets = [
+            (
+                None,
+                {
+                    "fields": [
+                        "reference",
+                        "controller",
+                        "request_type",
+                        "data_subject_identifier",
+                        "details",
+                        "status",
+                        "rejection_reason",
+                        "assignee",
+                        "resolution",
+                    ]
+                },
+            ),
+            (
+                "Clocks",
+                {
+                    "fields": [
+                        "received_at",
+                        "submitted_at",
+                        "submitted_by",
+                        "statutory_due_at",
+                        "extension_months",
+                        "extension_reason",
+                        "extended_at",
+                        "due_at",
+                        "response_target_at",
+                        "closed_at",
+                        "scrubbed_at",
+                        "scrubbed_by",
+                    ]
+                },
+            ),
+        ]
+        # Form-only fields exist only where the user may act: a read-only page lists none.
+        if self.has_change_permission(request, obj):
+            fieldsets += [
+                (
+                    "Work the request",
+                    {
+                        "fields": [
+                            "move_to",
+                            "move_rejection_reason",
+                            "move_note",
+                            "extend_to_months",
+                            "extend_reason",
+                            "reply_body",
+                            "reply_visible_to_customer",
+                            "attachment_upload",
+                            "attachment_visible_to_customer",
+                        ]
+                    },
+                )
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_on_change
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<path:object_id>/attachments/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="dsar_dsarticket_attachment",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def attachment_view(self, request, object_id, attachment_id):
+        attachment = get_object_or_404(
+            DsarAttachment.objects.select_related("ticket"), pk=attachment_id, ticket_id=object_id
+        )
+        if not dsar_attachment_can_download(user=request.user, attachment=attachment):
+            raise PermissionDenied
+        return attachment_response(attachment)
+
+    # --- writes: every one through a service ----------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            ticket = dsar_ticket_submit(
+                controller=data["controller"],
+                submitted_by=request.user,
+                request_type=data["request_type"],
+                data_subject_identifier=data["data_subject_identifier"],
+                received_at=data["received_at"],
+                details=data.get("details") or "",
+            )
+            obj.__dict__.update({k: v for k, v in ticket.__dict__.items() if k != "_state"})
+            obj._state.adding = False
+            return
+        stored = DsarTicket.objects.get(pk=obj.pk)
+        user = request.user
+        if "assignee" in form.changed_data and stored.is_open:
+            dsar_ticket_assign(ticket=stored, assignee=data.get("assignee"), by=user)
+        if "resolution" in form.changed_data:
+            stored.resolution = data.get("resolution") or ""
+            stored._change_reason = "dsar.ticket.resolution"
+            stored._history_user = user
+            stored.save(update_fields=["resolution", "updated_at"])
+        if data.get("reply_body"):
+            dsar_reply_add(
+                ticket=stored,
+                author=user,
+                body=data["reply_body"],
+                visible_to_customer=data.get("reply_visible_to_customer", False),
+            )
+        if data.get("attachment_upload"):
+            dsar_attachment_add(
+                ticket=stored,
+                uploaded_by=user,
+                upload=data["attachment_upload"],
+                visible_to_customer=data.get("attachment_visible_to_customer", False),
+            )
+        if data.get("extend_to_months"):
+            dsar_ticket_extend(
+                ticket=stored,
+                months=data["extend_to_months"],
+                reason=data["extend_reason"],
+                by=user,
+            )
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # The ticket form's own data went through services in save_model; the inlines follow,
+        # and the status move comes last, after propagation rows were updated on the same page.
+        for formset in formsets:
+            # Nothing is saved by the formsets themselves; the admin's change message reads these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is DsarPropagation:
+                for inline_form in formset.forms:
+                    if inline_form.has_changed():
+                        dsar_propagation_update(
+                            propagation=DsarPropagation.objects.get(pk=inline_form.instance.pk),
+                            status=inline_form.cleaned_data["status"],
+                            note=inline_form.cleaned_data.get("note") or "",
+                            by=request.user,
+                        )
+        data = form.cleaned_data
+        if change and data.get("move_to"):
+            try:
+                dsar_ticket_transition(
+                    ticket=form.instance,
+                    to=data["move_to"],
+                    by=request.user,
+                    rejection_reason=data.get("move_rejection_reason") or "",
+                    note=data.get("move_note") or "",
+                )
+            except ValidationError as error:
+                # Checked on the form already; if the ticket changed meanwhile, say so.
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+
+    # --- list -----------------------------------------------------------------------------
+
+    @admin.display(description="days left")
+    def days_left(self, obj):
+        if not obj.is_open:
+            return obj.get_status_display()
+        days = (obj.due_at - timezone.now()) / timedelta(days=1)
+        if days < 0:
+            return format_html('<strong style="color:#ba2121">{} days overdue</strong>', int(-days))
+        return f"{int(days)} days"
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _each(self, request, queryset, verb, work):
+        done = 0
+        for ticket in queryset.select_related("controller", "assignee"):
+            try:
+                work(ticket)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} ticket(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Assign selected tickets to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "assigned to you",
+            lambda t: dsar_ticket_assign(ticket=t, assignee=request.user, by=request.user),
+        )
+
+    @admin.action(
+        description="Assign selected tickets to the chosen staff user", permissions=["change"]
+    )
+    def assign_to_chosen(self, request, queryset):
+        form = AssignActionForm(request.POST)
+        assignee = form.fields["assignee"].clean(request.POST.get("assignee") or None)
+        if assignee is None:
+            self.message_user(request, "Choose whom to assign the tickets to.", messages.ERROR)
+            return
+        self._each(
+            request,
+            queryset,
+            f"assigned to {assignee}",
+            lambda t: dsar_ticket_assign(ticket=t, assignee=assignee, by=request.user),
+        )
+
+    def _move(self, request, queryset, to):
+        self._each(
+            request,
+            queryset,
+            f"moved to {Status(to).label.lower()}",
+            lambda t: dsar_ticket_transition(ticket=t, to=to, by=request.user),
+        )
+
+    @admin.action(description="Move to in progress", permissions=["change"])
+    def move_to_in_progress(self, request, queryset):
+        self._move(request, queryset, Status.IN_PROGRESS)
+
+    @admin.action(
+        description="Move to awaiting customer (pauses our clock)", permissions=["change"]
+    )
+    def move_to_awaiting_customer(self, request, queryset):
+        self._move(request, queryset, Status.AWAITING_CUSTOMER)
+
+    @admin.action(description="Move to completed", permissions=["change"])
+    def move_to_completed(self, request, queryset):
+        self._move(request, queryset, Status.COMPLETED)
+
+    @admin.action(description="Move to withdrawn", permissions=["change"])
+    def move_to_withdrawn(self, request, queryset):
+        self._move(request, queryset, Status.WITHDRAWN)
