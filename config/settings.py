@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.processors",
     "apps.subprocessors",
     "apps.notifications",
+    "apps.breaches",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,8 @@ AXES_VERBOSE = False
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
 # Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Breaches: our own target to have notified every affected controller, hours after awareness.
+BREACH_NOTIFY_TARGET_HOURS = env.int("BREACH_NOTIFY_TARGET_HOURS", default=24)
 
 LOGGING = {
     "version": 1,
