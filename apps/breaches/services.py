@@ -325,10 +325,8 @@ def breach_acknowledge(*, notification: BreachNotification, by) -> BreachNotific
     return notification
 
 
-def breach_report_pdf(*, incident: BreachIncident, controller: Controller) -> bytes:
-    """The incident as one controller would file it with its supervisory authority (PDF)."""
-    import weasyprint  # imported here: it loads system libraries that only this needs
-
+def breach_report_html(*, incident: BreachIncident, controller: Controller) -> str:
+    """The HTML of the report below; the timeline holds the updates sent to this controller."""
     notification = (
         incident.notifications.filter(controller=controller).select_related("controller").first()
     )
@@ -339,7 +337,7 @@ def breach_report_pdf(*, incident: BreachIncident, controller: Controller) -> by
         .select_related("created_by")
         .order_by("phase")
     )
-    html = render_to_string(
+    return render_to_string(
         "breaches/report.html",
         {
             "incident": incident,
@@ -352,6 +350,13 @@ def breach_report_pdf(*, incident: BreachIncident, controller: Controller) -> by
             "generated_at": timezone.now(),
         },
     )
+
+
+def breach_report_pdf(*, incident: BreachIncident, controller: Controller) -> bytes:
+    """The incident as one controller files it with its supervisory authority, as a PDF."""
+    import weasyprint  # imported here: it loads system libraries that only this needs
+
+    html = breach_report_html(incident=incident, controller=controller)
     return weasyprint.HTML(string=html).write_pdf()
 
 
