@@ -225,3 +225,29 @@ def test_report_for_a_controller_not_affected_is_404(client, officer, incident):
         "admin:breaches_breachincident_report", args=[incident.pk, ControllerFactory().pk]
     )
     assert client.get(url).status_code == 404
+
+
+def test_incident_page_shows_each_controllers_window_and_the_timeline(
+    lead_client, incident, security_lead
+):
+    breach_controllers_confirm(incident=incident, by=security_lead)
+    breach_notify_controllers(incident=incident, by=security_lead)
+    breach_update_add(incident=incident, text="Root cause found.", by=security_lead)
+    page = lead_client.get(
+        reverse("admin:breaches_breachincident_change", args=[incident.pk])
+    ).content.decode()
+    assert page.count(">PDF</a>") == 2
+    assert "72 hours end" in page
+    assert "Root cause found." in page
+    assert "not sent yet" in page
+
+
+def test_officer_deletes_incidents_from_the_list(client, officer):
+    client.force_login(officer)
+    incident = BreachIncidentFactory()
+    response = client.post(
+        reverse("admin:breaches_breachincident_changelist"),
+        {"action": "delete_selected", "_selected_action": [incident.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not BreachIncident.objects.exists()
