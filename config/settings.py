@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.portal",
     "apps.dsar",
+    "apps.breaches",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,8 @@ PORTAL_PAGE_SIZE = 25
 DSAR_RESPONSE_TARGET_DAYS = env.int("DSAR_RESPONSE_TARGET_DAYS", default=14)
 DSAR_SCRUB_AFTER_DAYS = env.int("DSAR_SCRUB_AFTER_DAYS", default=30)
 DSAR_ATTACHMENT_MAX_BYTES = env.int("DSAR_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Breaches: our own target to have notified every affected controller, hours after awareness.
+BREACH_NOTIFY_TARGET_HOURS = env.int("BREACH_NOTIFY_TARGET_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

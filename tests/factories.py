@@ -210,3 +210,36 @@ class DsarTicketFactory(factory.django.DjangoModelFactory):
         ticket.compute_due_dates()
         ticket.save()
         return ticket
+
+
+class BreachIncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "breaches.BreachIncident"
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"INC-1999-{n:04d}")
+    title = "Exposed storage bucket"
+    description = "A storage bucket was readable without authentication."
+    occurred_from = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=2))
+    became_aware_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=2))
+    nature_confidentiality = True
+    approx_data_subjects = 1200
+    approx_records = 5000
+    contact_point = "Security team, security@calljmp.example"
+    likely_consequences = "Phishing against the exposed addresses."
+    measures_taken = "Bucket made private; access keys rotated."
+    risk_level = "medium"
+    owner = factory.SubFactory(StaffFactory)
+
+    @factory.post_generation
+    def affected_controllers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.affected_controllers.set(extracted)
+
+
+class BreachNotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "breaches.BreachNotification"
+
+    incident = factory.SubFactory(BreachIncidentFactory)
+    controller = factory.SubFactory(ControllerFactory)

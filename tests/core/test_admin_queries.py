@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.models import SecurityEvent, User
+from apps.breaches.models import BreachIncident
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.dsar.models import DsarTicket
@@ -32,6 +33,7 @@ FACTORIES = {
     Notification: factories.NotificationFactory,
     SecurityEvent: factories.SecurityEventFactory,
     DsarTicket: factories.DsarTicketFactory,
+    BreachIncident: factories.BreachIncidentFactory,
 }
 
 PROJECT_ADMINS = [

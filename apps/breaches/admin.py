@@ -1,0 +1,368 @@
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from apps.breaches.models import CONTROLLER_WINDOW, BreachIncident, BreachNotification, BreachUpdate
+from apps.breaches.services import (
+    breach_controllers_confirm,
+    breach_controllers_fill_proposed,
+    breach_controllers_propose,
+    breach_incident_create,
+    breach_incident_transition,
+    breach_notify_controllers,
+    breach_report_pdf,
+    breach_update_add,
+    breach_update_send,
+)
+from apps.core.admin import HistoryTabularInline, RegisterAdmin
+
+Status = BreachIncident.Status
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m"
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "notification target"
+    parameter_name = "target"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue: target passed, a controller not notified")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.overdue()
+        return queryset
+
+
+class BreachNotificationInline(HistoryTabularInline):
+    model = BreachNotification
+    verbose_name = "affected controller"
+    verbose_name_plural = "affected controllers (confirmed) and our notices"
+    fields = [
+        "controller",
+        "channel",
+        "sent_at",
+        "controller_window",
+        "acknowledged_at",
+        "acknowledged_by",
+        "report",
+    ]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("controller", "acknowledged_by")
+
+    # Rows come from confirming the affected controllers, and change only through services.
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="controller's 72 hours end")
+    def controller_window(self, obj):
+        return obj.controller_deadline_at or "when notified"
+
+    @admin.display(description="report")
+    def report(self, obj):
+        url = reverse(
+            "admin:breaches_breachincident_report", args=[obj.incident_id, obj.controller_id]
+        )
+        return format_html('<a href="{}">PDF</a>', url)
+
+
+class BreachUpdateInline(HistoryTabularInline):
+    model = BreachUpdate
+    verbose_name = "update (Art. 33(4))"
+    verbose_name_plural = "updates in phases (Art. 33(4)): the timeline"
+    fields = ["phase", "text", "created_by", "created_at", "sent_to"]
+    readonly_fields = ["phase", "created_by", "created_at", "sent_to"]
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by")
+            .prefetch_related("deliveries__controller")
+        )
+
+    # What was told is not rewritten: new phases are added, old ones stay as they were.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="sent to")
+    def sent_to(self, obj):
+        if obj.pk is None:
+            return "-"
+        names = [d.controller.legal_name for d in obj.deliveries.all()]
+        return ", ".join(names) or "not sent yet"
+
+
+def _run(modeladmin, request, queryset, label: str, service) -> None:
+    done = 0
+    for incident in queryset:
+        try:
+            service(incident)
+        except ValidationError as error:
+            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{label}: {done} incident(s).", messages.SUCCESS)
+
+
+def _transition_action(to: str, label: str):
+    def action(modeladmin, request, queryset):
+        _run(
+            modeladmin,
+            request,
+            queryset,
+            label,
+            lambda i: breach_incident_transition(incident=i, to=to, by=request.user),
+        )
+
+    action.__name__ = f"mark_{to}"
+    action.short_description = f"{label} selected incidents"
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(BreachIncident)
+class BreachIncidentAdmin(RegisterAdmin):
+    list_display = [
+        "reference",
+        "title",
+        "status",
+        "risk_level",
+        "owner",
+        "became_aware_at",
+        "notify_target",
+        "target_clock",
+        "controllers_notified",
+        "first_controller_window",
+    ]
+    list_filter = [OverdueFilter, "status", "risk_level"]
+    search_fields = ["reference", "title", "description"]
+    list_select_related = ["owner"]
+    autocomplete_fields = [
+        "owner",
+        "affected_subprocessors",
+        "affected_activities",
+        "affected_controllers",
+    ]
+    filter_horizontal = ["data_categories", "data_subject_categories"]
+    readonly_fields = [
+        "reference",
+        "status",
+        "notify_target",
+        "target_clock",
+        "proposed_controllers",
+        "controllers_confirmed_at",
+        "controllers_confirmed_by",
+        "closed_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [BreachNotificationInline, BreachUpdateInline]
+    fieldsets = (
+        (None, {"fields": ("reference", "title", "status", "risk_level", "owner")}),
+        (
+            "When",
+            {
+                "fields": (
+                    "occurred_from",
+                    "occurred_to",
+                    "became_aware_at",
+                    "notify_target",
+                    "target_clock",
+                )
+            },
+        ),
+        (
+            "(a) Nature, data and people concerned",
+            {
+                "fields": (
+                    ("nature_confidentiality", "nature_integrity", "nature_availability"),
+                    "description",
+                    "data_categories",
+                    "data_subject_categories",
+                    "approx_data_subjects",
+                    "approx_records",
+                )
+            },
+        ),
+        ("(b) Contact point", {"fields": ("contact_point",)}),
+        ("(c) Likely consequences", {"fields": ("likely_consequences",)}),
+        ("(d) Measures", {"fields": ("measures_taken", "measures_proposed")}),
+        (
+            "Affected controllers",
+            {
+                "fields": (
+                    "affected_subprocessors",
+                    "affected_activities",
+                    "proposed_controllers",
+                    "affected_controllers",
+                    "controllers_confirmed_at",
+                    "controllers_confirmed_by",
+                )
+            },
+        ),
+        ("Record", {"fields": ("closed_at", "created_at", "updated_at")}),
+    )
+    actions = [
+        "fill_proposed_controllers",
+        "confirm_controllers",
+        "notify_controllers",
+        "send_latest_update",
+        _transition_action(Status.CONTAINED, "Mark contained"),
+        _transition_action(Status.RESOLVED, "Mark resolved"),
+        _transition_action(Status.CLOSED, "Close"),
+        _transition_action(Status.OPEN, "Reopen"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_clocks()
+
+    # Clocks. The changelist reads the annotations of with_clocks(): no query per row.
+    @admin.display(description="notify all by", ordering="became_aware_at")
+    def notify_target(self, obj):
+        return obj.notify_target_at if obj.became_aware_at else "-"
+
+    @admin.display(description="time left")
+    def target_clock(self, obj):
+        if obj.pk is None:
+            return "-"
+        if obj.controllers_confirmed_at and obj.notified_count == obj.affected_count:
+            return format_html('<span style="color:#2a7d2a">{}</span>', "all notified")
+        left = obj.notify_target_at - timezone.now()
+        if left < timedelta(0):
+            return format_html(
+                '<strong style="color:#ba2121">overdue by {}</strong>', _duration(left)
+            )
+        return f"{_duration(left)} left"
+
+    @admin.display(description="notified")
+    def controllers_notified(self, obj):
+        if obj.controllers_confirmed_at is None:
+            return "not confirmed"
+        return f"{obj.notified_count}/{obj.affected_count}"
+
+    @admin.display(description="first controller's 72 h end")
+    def first_controller_window(self, obj):
+        if obj.first_notified_at is None:
+            return "-"
+        return obj.first_notified_at + CONTROLLER_WINDOW
+
+    @admin.display(description="proposed from subprocessors and activities")
+    def proposed_controllers(self, obj):
+        if obj.pk is None:
+            return "-"
+        proposed = breach_controllers_propose(incident=obj)
+        return format_html_join(", ", "{}", ((c.legal_name,) for c in proposed)) or "none"
+
+    # Writes go through the services.
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._change_reason = "breaches.incident.edited"
+            super().save_model(request, obj, form, change)
+        else:
+            breach_incident_create(incident=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not BreachUpdate:
+            return super().save_formset(request, form, formset, change)
+        for update in formset.save(commit=False):
+            breach_update_add(incident=form.instance, text=update.text, by=request.user)
+        return None
+
+    @admin.action(
+        description="Add proposed controllers (from subprocessors and activities)",
+        permissions=["change"],
+    )
+    def fill_proposed_controllers(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            "Proposed controllers added",
+            lambda i: breach_controllers_fill_proposed(incident=i, by=request.user),
+        )
+
+    @admin.action(description="Confirm affected controllers", permissions=["change"])
+    def confirm_controllers(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            "Affected controllers confirmed",
+            lambda i: breach_controllers_confirm(incident=i, by=request.user),
+        )
+
+    @admin.action(
+        description="Notify confirmed controllers not yet notified", permissions=["change"]
+    )
+    def notify_controllers(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            "Notices queued",
+            lambda i: breach_notify_controllers(incident=i, by=request.user),
+        )
+
+    @admin.action(
+        description="Send the latest update to notified controllers", permissions=["change"]
+    )
+    def send_latest_update(self, request, queryset):
+        def send(incident):
+            update = incident.updates.order_by("-phase").first()
+            if update is None:
+                raise ValidationError(f"{incident.reference} has no update to send.")
+            breach_update_send(update=update, by=request.user)
+
+        _run(self, request, queryset, "Update sent", send)
+
+    # The report a controller files with its supervisory authority, for staff to download.
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/report/<int:controller_id>/",
+                self.admin_site.admin_view(self.report_view),
+                name="breaches_breachincident_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, object_id, controller_id):
+        incident = self.get_object(request, object_id)
+        if incident is None:
+            raise Http404
+        if not self.has_view_permission(request, incident):
+            raise PermissionDenied
+        notification = get_object_or_404(
+            incident.notifications.select_related("controller"), controller_id=controller_id
+        )
+        pdf = breach_report_pdf(incident=incident, controller=notification.controller)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        filename = f"{incident.reference}-{notification.controller_id}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
