@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "axes",
+    "import_export",
     "apps.core",
     "apps.accounts",
     "apps.controllers",
@@ -154,6 +155,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+
+# django-import-export: an import is all or nothing (one bad row writes no row), the preview shows
+# each row's diff, and the uploaded file waits for confirmation in the default file storage (S3
+# in production), never on an app server's disk. Import needs add and change; export needs view.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # Domain settings.
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)

@@ -10,3 +10,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+import tempfile  # noqa: E402
+
+# Files uploaded in tests (import previews) land in a throwaway folder, not the checkout.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="ropa-test-media-")
