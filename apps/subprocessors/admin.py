@@ -205,6 +205,8 @@ class ObjectionForm(forms.ModelForm):
                 except ValidationError as error:
                     self._update_errors(error)
             return
+        # Not the model's full_clean (a closed status needs resolved_at, which the service sets),
+        # and the instance stays as stored until the service closes it.
         status = self.cleaned_data.get("status")
         if status and status != Objection.Status.OPEN:
             try:
@@ -275,8 +277,12 @@ class ObjectionAdmin(RegisterAdmin):
             obj.pk = raised.pk
             obj._state.adding = False
             return
-        if obj.status != Objection.Status.OPEN:
+        status = form.cleaned_data.get("status", Objection.Status.OPEN)
+        if status != Objection.Status.OPEN:
             objection_resolve(
-                objection=obj, status=obj.status, resolution=obj.resolution, by=request.user
+                objection=obj,
+                status=status,
+                resolution=form.cleaned_data.get("resolution", ""),
+                by=request.user,
             )
             self.message_user(request, "Objection closed; the customer is being e-mailed.")
