@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "import_export",
     "apps.core",
     "apps.accounts",
     "apps.controllers",
@@ -218,6 +219,16 @@ AXES_LOCKOUT_TEMPLATE = "portal/lockout.html"
 
 # Two-factor authentication: the issuer name shown in authenticator apps.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Calljmp records")
+
+# django-import-export: an import is all or nothing (one bad row writes no row), the preview shows
+# each row's diff, and the uploaded file waits for confirmation in the default file storage (S3
+# in production), never on an app server's disk. Import needs add and change; export needs view.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # Domain settings.
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)

@@ -11,5 +11,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-# Attachments written by tests go to a throw-away directory, never the checkout's private/.
+# Files written by tests (attachments, import previews) go to throw-away directories.
 STORAGES["private"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="dsar-private-")  # noqa: F405
+MEDIA_ROOT = tempfile.mkdtemp(prefix="ropa-test-media-")

@@ -1,11 +1,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from import_export.admin import ExportMixin
 
 from apps.controllers.models import Controller, Membership
-from apps.core.admin import HistoryTabularInline, RegisterAdmin
+from apps.controllers.resources import ControllerResource
+from apps.core.admin import HistoryTabularInline, RegisterAdmin, RegisterTableAdminMixin
+from apps.processors.documents import register_pdf, register_pdf_filename
 
 
 class MembershipInline(HistoryTabularInline):
@@ -15,7 +19,9 @@ class MembershipInline(HistoryTabularInline):
 
 
 @admin.register(Controller)
-class ControllerAdmin(RegisterAdmin):
+class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
+    resource_classes = [ControllerResource]
+    change_form_template = "admin/controllers/controller/change_form.html"
     list_display = [
         "legal_name",
         "country",
@@ -28,7 +34,6 @@ class ControllerAdmin(RegisterAdmin):
     search_fields = ["legal_name", "registration_number", "contact_email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline]
-    change_form_template = "admin/controllers/controller/change_form.html"
     fieldsets = (
         (None, {"fields": ("legal_name", "registration_number", "address", "country")}),
         (
@@ -53,6 +58,11 @@ class ControllerAdmin(RegisterAdmin):
                 "<path:object_id>/invite/",
                 self.admin_site.admin_view(self.invite_view),
                 name="controllers_controller_invite",
+            ),
+            path(
+                "<path:object_id>/record.pdf",
+                self.admin_site.admin_view(self.record_pdf_view),
+                name="controllers_controller_record_pdf",
             ),
             *super().get_urls(),
         ]
@@ -92,6 +102,25 @@ class ControllerAdmin(RegisterAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/controllers/controller/invite.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_download_record"] = request.user.has_perm(
+            "processors.view_processingactivity"
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def record_pdf_view(self, request, object_id):
+        controller = get_object_or_404(Controller, pk=object_id)
+        if not (
+            self.has_view_permission(request, controller)
+            and request.user.has_perm("processors.view_processingactivity")
+        ):
+            raise PermissionDenied
+        response = HttpResponse(register_pdf(controller=controller), content_type="application/pdf")
+        filename = register_pdf_filename(controller=controller)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 @admin.register(Membership)

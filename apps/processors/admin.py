@@ -1,8 +1,13 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.urls import path
+from import_export.admin import ExportMixin, ImportExportMixin
 
-from apps.core.admin import RegisterAdmin
+from apps.core.admin import RegisterAdmin, RegisterTableAdminMixin
+from apps.processors.documents import register_pdf, register_pdf_filename
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
 from apps.processors.services import processing_activity_transition
 
 
@@ -14,7 +19,8 @@ class ProcessorAdmin(RegisterAdmin):
 
 
 @admin.register(SecurityMeasure)
-class SecurityMeasureAdmin(RegisterAdmin):
+class SecurityMeasureAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin):
+    resource_classes = [SecurityMeasureResource]
     list_display = ["name", "category", "scope", "owner", "last_reviewed_on"]
     list_filter = ["category"]
     search_fields = ["name", "description", "scope"]
@@ -45,7 +51,9 @@ def _transition_action(to: str, label: str):
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(RegisterAdmin):
+class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
+    resource_classes = [ProcessingActivityResource]
+    import_export_change_list_template = "admin/processors/processingactivity/change_list.html"
     list_display = [
         "name",
         "category",
@@ -89,6 +97,28 @@ class ProcessingActivityAdmin(RegisterAdmin):
         ("Review", {"fields": ("status", "approved_by", "approved_at", "next_review_on")}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_urls(self):
+        return [
+            path(
+                "record.pdf",
+                self.admin_site.admin_view(self.record_pdf_view),
+                name="processors_processingactivity_record_pdf",
+            )
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_download_record"] = self.has_view_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def record_pdf_view(self, request):
+        """The whole record, for every controller (Art. 30(2)), as a PDF."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(register_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{register_pdf_filename()}"'
+        return response
 
     def save_model(self, request, obj, form, change):
         # Editing an approved entry sends it back to review: an approval covers what was read.

@@ -1,7 +1,22 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from import_export.admin import ExportMixin, ImportExportMixin
 
-from apps.core.admin import HistoryTabularInline, RegisterAdmin
+from apps.core.admin import HistoryTabularInline, RegisterAdmin, RegisterTableAdminMixin
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
+from apps.subprocessors.resources import SubprocessorResource, TransferResource
+from apps.subprocessors.services import (
+    OBJECTION_OUTCOMES,
+    objection_check,
+    objection_raise,
+    objection_resolve,
+    objection_resolve_check,
+    subprocessor_change_announce,
+    subprocessor_change_cancel,
+    subprocessor_change_check,
+)
 
 
 class TransferInline(HistoryTabularInline):
@@ -16,7 +31,8 @@ class TransferInline(HistoryTabularInline):
 
 
 @admin.register(Subprocessor)
-class SubprocessorAdmin(RegisterAdmin):
+class SubprocessorAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin):
+    resource_classes = [SubprocessorResource]
     list_display = ["name", "legal_entity", "status", "locations", "engaged_on", "dpa_expires_on"]
     list_filter = ["status"]
     search_fields = ["name", "legal_entity", "service"]
@@ -37,7 +53,8 @@ class SubprocessorAdmin(RegisterAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(RegisterAdmin):
+class TransferAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
+    resource_classes = [TransferResource]
     list_display = [
         "subprocessor",
         "destination_country",
@@ -53,13 +70,63 @@ class TransferAdmin(RegisterAdmin):
 
 
 class ObjectionInline(HistoryTabularInline):
+    """Read-only here: objections are raised and resolved through their own services."""
+
     model = Objection
     fields = ["controller", "reason", "status", "resolution", "resolved_at"]
-    autocomplete_fields = ["controller"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AnnounceChangeForm(forms.ModelForm):
+    """The add form: the notice period and the register's rules show as field errors."""
+
+    class Meta:
+        model = SubprocessorChange
+        fields = ["kind", "subprocessor", "replaces", "description", "effective_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.announced_at = timezone.now()
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                subprocessor_change_check(self.instance)
+            except ValidationError as error:
+                self._update_errors(error)
+
+
+@admin.action(
+    description="Cancel selected announced changes (customers are told)", permissions=["change"]
+)
+def cancel_changes(modeladmin, request, queryset):
+    cancelled = 0
+    for change in queryset:
+        try:
+            subprocessor_change_cancel(change=change, by=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            cancelled += 1
+    if cancelled:
+        modeladmin.message_user(
+            request, f"Cancelled {cancelled} change(s); customers are e-mailed."
+        )
 
 
 @admin.register(SubprocessorChange)
 class SubprocessorChangeAdmin(RegisterAdmin):
+    """Announcing goes through the service, which e-mails every active controller.
+
+    An announced change is not edited: what customers were told stays what the record says.
+    To change it, cancel it (customers are told) and announce a new one.
+    """
+
     list_display = [
         "__str__",
         "kind",
@@ -73,15 +140,149 @@ class SubprocessorChangeAdmin(RegisterAdmin):
     search_fields = ["subprocessor__name", "replaces__name", "description"]
     autocomplete_fields = ["subprocessor", "replaces"]
     list_select_related = ["subprocessor", "replaces"]
-    readonly_fields = ["created_at", "updated_at"]
     inlines = [ObjectionInline]
+    actions = [cancel_changes]
+    add_form = AnnounceChangeForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AnnounceChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return AnnounceChangeForm.Meta.fields
+        return [
+            "kind",
+            "subprocessor",
+            "replaces",
+            "description",
+            "announced_at",
+            "effective_at",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing on an announced change is editable
+        announced = subprocessor_change_announce(
+            kind=obj.kind,
+            subprocessor=obj.subprocessor,
+            replaces=obj.replaces,
+            description=obj.description,
+            effective_at=obj.effective_at,
+            by=request.user,
+        )
+        obj.pk = announced.pk
+        obj.announced_at = announced.announced_at
+        obj._state.adding = False
+        self.message_user(request, "Announced; every active controller is being e-mailed.")
+
+
+class ObjectionForm(forms.ModelForm):
+    class Meta:
+        model = Objection
+        fields = ["controller", "change", "reason", "status", "resolution"]
+
+    def _post_clean(self):
+        if self.instance.pk is None:
+            super()._post_clean()
+            if not self.errors:
+                try:
+                    objection_check(
+                        change=self.cleaned_data["change"],
+                        controller=self.cleaned_data["controller"],
+                        reason=self.cleaned_data.get("reason", ""),
+                    )
+                except ValidationError as error:
+                    self._update_errors(error)
+            return
+        # Not the model's full_clean (a closed status needs resolved_at, which the service sets),
+        # and the instance stays as stored until the service closes it.
+        status = self.cleaned_data.get("status")
+        if status and status != Objection.Status.OPEN:
+            try:
+                objection_resolve_check(
+                    objection=Objection.objects.get(pk=self.instance.pk),
+                    status=status,
+                    resolution=self.cleaned_data.get("resolution", ""),
+                )
+            except ValidationError as error:
+                self._update_errors(error)
 
 
 @admin.register(Objection)
 class ObjectionAdmin(RegisterAdmin):
+    """Staff record an objection received by other means, and resolve open ones.
+
+    Both go through the services: the objection window and the e-mails hold as in the portal.
+    """
+
     list_display = ["controller", "change", "status", "created_at", "resolved_at"]
     list_filter = ["status"]
     search_fields = ["controller__legal_name", "reason", "change__subprocessor__name"]
     autocomplete_fields = ["controller", "change"]
     list_select_related = ["controller", "change__subprocessor"]
-    readonly_fields = ["created_at", "updated_at"]
+    form = ObjectionForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["controller", "change", "reason"]
+        return [
+            "controller",
+            "change",
+            "reason",
+            "status",
+            "resolution",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.status != Objection.Status.OPEN:
+            return self.get_fields(request, obj)
+        return ["controller", "change", "reason", "resolved_at", "created_at", "updated_at"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in Objection.Status.choices
+                if value in (Objection.Status.OPEN, *OBJECTION_OUTCOMES)
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raised = objection_raise(
+                change=obj.change,
+                controller=obj.controller,
+                reason=obj.reason,
+                by=request.user,
+            )
+            obj.pk = raised.pk
+            obj._state.adding = False
+            return
+        status = form.cleaned_data.get("status", Objection.Status.OPEN)
+        if status != Objection.Status.OPEN:
+            objection_resolve(
+                objection=obj,
+                status=status,
+                resolution=form.cleaned_data.get("resolution", ""),
+                by=request.user,
+            )
+            self.message_user(request, "Objection closed; the customer is being e-mailed.")

@@ -1,0 +1,129 @@
+"""Shared pieces of the django-import-export resources of the register.
+
+Imports are strict: an unknown column, a missing required column, an unknown category name, an
+unreadable yes/no or country is an error on its row, and one error anywhere writes nothing.
+"""
+
+import re
+
+from django.db.models import Model
+from django_countries import countries
+from import_export import resources, widgets
+
+
+class StrictBooleanWidget(widgets.BooleanWidget):
+    TRUE = {"1", "true", "yes", "y"}
+    FALSE = {"0", "false", "no", "n", ""}
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if value is None:
+            return False
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValueError(f"“{value}” is not yes or no (write yes/no, true/false or 1/0).")
+
+    def render(self, value, obj=None, **kwargs):
+        return "yes" if value else "no"
+
+
+class NamesWidget(widgets.ManyToManyWidget):
+    """Many-to-many by name, separated by semicolons; an unknown name is an error, not skipped."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, separator=";", field="name", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        names = [n.strip() for n in str(value or "").split(self.separator) if n.strip()]
+        if not names:
+            return self.model.objects.none()
+        found = self.model.objects.filter(name__in=names)
+        unknown = sorted(set(names) - set(found.values_list("name", flat=True)))
+        if unknown:
+            label = self.model._meta.verbose_name_plural
+            raise ValueError(f"Unknown {label}: {', '.join(unknown)}.")
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return "; ".join(str(getattr(o, self.field)) for o in value.all())
+
+
+class CountriesWidget(widgets.Widget):
+    """A list of ISO 3166 country codes, separated by commas or semicolons."""
+
+    def clean(self, value, row=None, **kwargs):
+        codes = [c.strip().upper() for c in re.split(r"[,;]", str(value or "")) if c.strip()]
+        unknown = [c for c in codes if c not in countries]
+        if unknown:
+            raise ValueError(f"Unknown country code(s): {', '.join(unknown)} (use e.g. US, DE).")
+        return codes
+
+    def render(self, value, obj=None, **kwargs):
+        return ", ".join(country.code for country in value or [])
+
+
+class CountryWidget(widgets.Widget):
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
+class RegisterResource(resources.ModelResource):
+    """Base of the register's resources: strict headers, validation through the model.
+
+    `required_columns` must be present in an imported file; any column the resource does not
+    know is refused rather than silently ignored, since a misspelt header would otherwise leave
+    that field blank in every row.
+    """
+
+    required_columns: tuple[str, ...] = ("name",)
+
+    def before_import(self, dataset, **kwargs):
+        dataset.headers = [str(h).strip() if h is not None else "" for h in dataset.headers or []]
+        known = {field.column_name for field in self.get_import_fields()}
+        unknown = [h for h in dataset.headers if h not in known]
+        missing = [c for c in self.required_columns if c not in dataset.headers]
+        problems = []
+        if missing:
+            problems.append(f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(h or '(blank)' for h in unknown)}")
+        if problems:
+            raise ValueError(
+                "The file's header row is wrong: "
+                + "; ".join(problems)
+                + f". Expected columns: {', '.join(sorted(known))}."
+            )
+        super().before_import(dataset, **kwargs)
+
+    def export_queryset(self, queryset):
+        """Add the joins and prefetches the export columns need (one query per relation)."""
+        return queryset
+
+    def filter_export(self, queryset, **kwargs):
+        return self.export_queryset(queryset)
+
+
+def resource_for_model(model: type[Model]) -> RegisterResource:
+    from apps.controllers.resources import ControllerResource
+    from apps.data_categories.resources import DataCategoryResource, DataSubjectCategoryResource
+    from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
+    from apps.subprocessors.resources import SubprocessorResource, TransferResource
+
+    for resource_class in (
+        ControllerResource,
+        DataCategoryResource,
+        DataSubjectCategoryResource,
+        ProcessingActivityResource,
+        SecurityMeasureResource,
+        SubprocessorResource,
+        TransferResource,
+    ):
+        if resource_class._meta.model is model:
+            return resource_class()
+    raise LookupError(f"No register export for {model._meta.label}.")

@@ -1,0 +1,101 @@
+from import_export import fields, widgets
+
+from apps.accounts.models import User
+from apps.core.resources import NamesWidget, RegisterResource, StrictBooleanWidget
+from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.subprocessors.models import Subprocessor
+
+
+class SecurityMeasureResource(RegisterResource):
+    owner = fields.Field(
+        attribute="owner",
+        column_name="owner",
+        widget=widgets.ForeignKeyWidget(User, field="email"),
+    )
+
+    class Meta:
+        model = SecurityMeasure
+        fields = ("name", "category", "description", "scope", "owner", "last_reviewed_on")
+        import_id_fields = ("name",)
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("owner")
+
+
+class ProcessingActivityResource(RegisterResource):
+    """Export only: the record's entries go through the review cycle, not a spreadsheet."""
+
+    processor = fields.Field(
+        attribute="processor",
+        column_name="processor",
+        widget=widgets.ForeignKeyWidget(Processor, field="name"),
+    )
+    data_categories = fields.Field(
+        attribute="data_categories",
+        column_name="data_categories",
+        widget=NamesWidget(DataCategory),
+    )
+    data_subject_categories = fields.Field(
+        attribute="data_subject_categories",
+        column_name="data_subject_categories",
+        widget=NamesWidget(DataSubjectCategory),
+    )
+    subprocessors = fields.Field(
+        attribute="subprocessors", column_name="subprocessors", widget=NamesWidget(Subprocessor)
+    )
+    security_measures = fields.Field(
+        attribute="security_measures",
+        column_name="security_measures",
+        widget=NamesWidget(SecurityMeasure),
+    )
+    covers_all_controllers = fields.Field(
+        attribute="covers_all_controllers",
+        column_name="covers_all_controllers",
+        widget=StrictBooleanWidget(),
+    )
+    controllers = fields.Field(column_name="controllers")
+    approved_by = fields.Field(
+        attribute="approved_by",
+        column_name="approved_by",
+        widget=widgets.ForeignKeyWidget(User, field="email"),
+    )
+
+    class Meta:
+        model = ProcessingActivity
+        fields = (
+            "name",
+            "processor",
+            "category",
+            "description",
+            "purpose",
+            "data_categories",
+            "data_subject_categories",
+            "subprocessors",
+            "security_measures",
+            "retention",
+            "instruction",
+            "covers_all_controllers",
+            "controllers",
+            "status",
+            "approved_by",
+            "approved_at",
+            "next_review_on",
+        )
+        export_order = fields
+        import_id_fields = ("name",)
+
+    def dehydrate_controllers(self, activity):
+        return "; ".join(c.legal_name for c in activity.controllers.all())
+
+    def export_queryset(self, queryset):
+        return queryset.select_related("processor", "approved_by").prefetch_related(
+            "data_categories",
+            "data_subject_categories",
+            "subprocessors",
+            "security_measures",
+            "controllers",
+        )

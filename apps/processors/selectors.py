@@ -1,0 +1,61 @@
+from django.db.models import Prefetch, QuerySet
+
+from apps.controllers.models import Controller
+from apps.processors.models import ProcessingActivity, Processor
+from apps.subprocessors.models import Subprocessor, Transfer
+
+
+def record_activities(*, controller: Controller | None = None) -> QuerySet[ProcessingActivity]:
+    """The approved activities of the record, for one controller or for all, fully prefetched."""
+    activities = ProcessingActivity.objects.in_record()
+    if controller is not None:
+        activities = activities.covering(controller)
+    return (
+        activities.select_related("processor")
+        .prefetch_related(
+            "data_categories",
+            "data_subject_categories",
+            "security_measures",
+            "controllers",
+            Prefetch(
+                "subprocessors",
+                queryset=Subprocessor.objects.prefetch_related(
+                    Prefetch(
+                        "transfers",
+                        queryset=Transfer.objects.order_by("destination_country"),
+                    )
+                ),
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def record_of_processing(*, controller: Controller | None = None) -> dict:
+    """Everything the Art. 30(2) record shows, for one controller or for every active one."""
+    activities = list(record_activities(controller=controller))
+    processor_ids = {a.processor_id for a in activities}
+    processors = list(
+        Processor.objects.filter(pk__in=processor_ids)
+        if processor_ids
+        else Processor.objects.order_by("pk")[:1]
+    )
+    subprocessors = {s.pk: s for a in activities for s in a.subprocessors.all()}
+    transfers = sorted(
+        (t for s in subprocessors.values() for t in s.transfers.all()),
+        key=lambda t: (t.subprocessor.name, t.destination_country.name),
+    )
+    measures = {m.pk: m for a in activities for m in a.security_measures.all()}
+    return {
+        "controller": controller,
+        "controllers": (
+            [controller] if controller is not None else list(Controller.objects.active())
+        ),
+        "processors": processors,
+        "activities": activities,
+        "subprocessors": sorted(subprocessors.values(), key=lambda s: s.name),
+        "transfers": transfers,
+        "security_measures": sorted(
+            measures.values(), key=lambda m: (m.get_category_display(), m.name)
+        ),
+    }

@@ -1,0 +1,322 @@
+"""Writes for subprocessor changes and customers' objections (DPA clause 5).
+
+The admin, the portal and the `apply_subprocessor_changes` command all come through here, so the
+notice period, the objection window and the e-mails to customers hold whichever door is used.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.controllers.models import Controller
+from apps.notifications.services import notification_enqueue
+from apps.processors.models import Processor
+from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange
+from apps.subprocessors.selectors import due_subprocessor_changes
+
+Kind = SubprocessorChange.Kind
+ChangeStatus = SubprocessorChange.Status
+
+# The statuses an open objection may be closed with.
+OBJECTION_OUTCOMES = (
+    Objection.Status.RESOLVED,
+    Objection.Status.UPHELD,
+    Objection.Status.REJECTED,
+    Objection.Status.WITHDRAWN,
+)
+
+
+def _fmt(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M} {settings.TIME_ZONE}"
+
+
+def _processor_name() -> str:
+    processor = Processor.objects.order_by("pk").first()
+    return processor.name if processor else "We"
+
+
+def _controller_addresses(controllers) -> list[str]:
+    """The contact and DPO address of each controller, as the DPA names them for notices."""
+    addresses: list[str] = []
+    for contact_email, dpo_email in controllers.values_list("contact_email", "dpo_email"):
+        addresses.extend(a for a in (contact_email, dpo_email) if a)
+    return addresses
+
+
+def _change_summary(change: SubprocessorChange) -> str:
+    new = change.subprocessor
+    lines = [f"Change: {change.get_kind_display()} of {new.name} ({new.legal_entity})"]
+    if change.kind == Kind.REPLACE and change.replaces:
+        lines.append(f"Replaces: {change.replaces.name} ({change.replaces.legal_entity})")
+    lines.append(f"Service: {new.service}")
+    lines.append(f"Takes effect: {_fmt(change.effective_at)}")
+    return "\n".join(lines)
+
+
+def subprocessor_change_check(change: SubprocessorChange) -> None:
+    """Every rule an announcement must meet, as field errors a form can show.
+
+    The model's own validation (notice period, constraints) runs first; then what depends on the
+    register: a subprocessor can only be added when not active, removed when active, and one
+    subprocessor has at most one announced change at a time.
+    """
+    change.full_clean()
+    errors: dict[str, str] = {}
+    new, old = change.subprocessor, change.replaces
+    if change.kind in (Kind.ADD, Kind.REPLACE) and new.status == Subprocessor.Status.ACTIVE:
+        errors["subprocessor"] = f"{new} is already an active subprocessor."
+    if change.kind == Kind.REMOVE and new.status != Subprocessor.Status.ACTIVE:
+        errors["subprocessor"] = f"{new} is not an active subprocessor: there is nothing to remove."
+    if change.kind == Kind.REPLACE and old and old.status != Subprocessor.Status.ACTIVE:
+        errors["replaces"] = f"{old} is not an active subprocessor: it cannot be replaced."
+    pending = SubprocessorChange.objects.filter(status=ChangeStatus.ANNOUNCED).exclude(pk=change.pk)
+    for field, subprocessor in (("subprocessor", new), ("replaces", old)):
+        if subprocessor is None or field in errors:
+            continue
+        clash = pending.filter(subprocessor=subprocessor) | pending.filter(replaces=subprocessor)
+        if clash.exists():
+            errors[field] = (
+                f"{subprocessor} already has an announced change; cancel it before announcing "
+                "another."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def subprocessor_change_announce(
+    *,
+    kind: str,
+    subprocessor: Subprocessor,
+    replaces: Subprocessor | None = None,
+    description: str,
+    effective_at: datetime,
+    by,
+    now: datetime | None = None,
+) -> SubprocessorChange:
+    """Announce a change at least the notice period ahead and e-mail every active controller."""
+    change = SubprocessorChange(
+        kind=kind,
+        subprocessor=subprocessor,
+        replaces=replaces,
+        description=description.strip(),
+        announced_at=now or timezone.now(),
+        effective_at=effective_at,
+    )
+    subprocessor_change_check(change)
+    change._change_reason = "subprocessors.change.announced"
+    change._history_user = by
+    change.save()
+
+    processor = _processor_name()
+    notification_enqueue(
+        recipients=_controller_addresses(Controller.objects.active()),
+        subject=(
+            f"Subprocessor change: {change.get_kind_display().lower()} of {subprocessor.name}, "
+            f"effective {change.effective_at:%Y-%m-%d}"
+        ),
+        body=(
+            f"{processor} announces a change to the subprocessors that process personal data "
+            f"on your behalf.\n\n{_change_summary(change)}\n\n{change.description}\n\n"
+            f"You may object to this change, with your reasons, until it takes effect on "
+            f"{_fmt(change.effective_at)}: in the customer portal, or by replying to this "
+            "message."
+        ),
+        kind="subprocessors.change_announced",
+        related=change,
+        dedupe_key=f"subprocessors.change_announced:{change.pk}",
+    )
+    return change
+
+
+@transaction.atomic
+def subprocessor_change_cancel(*, change: SubprocessorChange, reason: str = "", by) -> None:
+    """Withdraw an announced change; its open objections close and customers are told."""
+    change = SubprocessorChange.objects.select_for_update().get(pk=change.pk)
+    if change.status != ChangeStatus.ANNOUNCED:
+        raise ValidationError(
+            f"“{change}” is {change.get_status_display().lower()}: only an announced change "
+            "can be cancelled."
+        )
+    now = timezone.now()
+    change.status = ChangeStatus.CANCELLED
+    change._change_reason = "subprocessors.change.cancelled"
+    change._history_user = by
+    change.save()
+    for objection in change.objections.filter(status=Objection.Status.OPEN):
+        objection.status = Objection.Status.RESOLVED
+        objection.resolution = "The change was cancelled." + (f" {reason}" if reason else "")
+        objection.resolved_at = now
+        objection._change_reason = "subprocessors.objection.closed_by_cancellation"
+        objection._history_user = by
+        objection.save()
+
+    notification_enqueue(
+        recipients=_controller_addresses(Controller.objects.active()),
+        subject=f"Cancelled: {change.get_kind_display().lower()} of {change.subprocessor.name}",
+        body=(
+            f"{_processor_name()} has cancelled a subprocessor change it announced on "
+            f"{_fmt(change.announced_at)}. Nothing changes.\n\n{_change_summary(change)}"
+            + (f"\n\nWhy: {reason}" if reason else "")
+        ),
+        kind="subprocessors.change_cancelled",
+        related=change,
+        dedupe_key=f"subprocessors.change_cancelled:{change.pk}",
+    )
+
+
+def objection_check(
+    *, change: SubprocessorChange, controller: Controller, reason: str, now: datetime | None = None
+) -> None:
+    """The rules of an objection: a reason, once per controller, before the change takes effect."""
+    now = now or timezone.now()
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Give the reason for the objection."})
+    if change.status == ChangeStatus.CANCELLED:
+        raise ValidationError("This change was cancelled: there is nothing to object to.")
+    if change.status == ChangeStatus.EFFECTIVE or now >= change.effective_at:
+        raise ValidationError(
+            f"The objection period for this change ended when it took effect on "
+            f"{_fmt(change.effective_at)}."
+        )
+    if controller.status != Controller.Status.ACTIVE:
+        raise ValidationError(f"{controller} is no longer a customer and cannot object.")
+    if Objection.objects.filter(change=change, controller=controller).exists():
+        raise ValidationError(f"{controller} has already objected to this change.")
+
+
+def objection_resolve_check(*, objection: Objection, status: str, resolution: str) -> None:
+    if objection.status != Objection.Status.OPEN:
+        raise ValidationError(
+            f"This objection is already closed ({objection.get_status_display().lower()})."
+        )
+    if status not in OBJECTION_OUTCOMES:
+        raise ValidationError({"status": "Choose how the objection was closed."})
+    if status != Objection.Status.WITHDRAWN and not (resolution or "").strip():
+        raise ValidationError({"resolution": "Write the resolution the customer will read."})
+
+
+@transaction.atomic
+def objection_raise(
+    *,
+    change: SubprocessorChange,
+    controller: Controller,
+    reason: str,
+    by,
+    now: datetime | None = None,
+) -> Objection:
+    """Record a controller's objection, allowed once, before the change takes effect."""
+    now = now or timezone.now()
+    # The lock serialises objections and the apply command on the same change.
+    change = SubprocessorChange.objects.select_for_update().get(pk=change.pk)
+    objection_check(change=change, controller=controller, reason=reason, now=now)
+
+    objection = Objection(controller=controller, change=change, reason=reason.strip())
+    objection._change_reason = "subprocessors.objection.raised"
+    objection._history_user = by
+    try:
+        with transaction.atomic():
+            objection.save()
+    except IntegrityError as error:  # a concurrent request won the race
+        raise ValidationError(f"{controller} has already objected to this change.") from error
+
+    processors = Processor.objects.all()
+    notification_enqueue(
+        recipients=[
+            address
+            for pair in processors.values_list("contact_email", "dpo_email")
+            for address in pair
+        ],
+        subject=f"Objection from {controller} to {change}",
+        body=(
+            f"{controller} objects to an announced subprocessor change.\n\n"
+            f"{_change_summary(change)}\n\nReason given:\n{objection.reason}\n\n"
+            "Resolve it in the admin under Objections before the change takes effect."
+        ),
+        kind="subprocessors.objection_raised",
+        related=objection,
+        dedupe_key=f"subprocessors.objection_raised:{objection.pk}",
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(*, objection: Objection, status: str, resolution: str, by) -> Objection:
+    """Close an open objection with its outcome; the controller is told the outcome."""
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    objection_resolve_check(objection=objection, status=status, resolution=resolution)
+
+    objection.status = status
+    objection.resolution = (resolution or "").strip()
+    objection.resolved_at = timezone.now()
+    objection._change_reason = f"subprocessors.objection.{status}"
+    objection._history_user = by
+    objection.save()
+
+    controller = objection.controller
+    notification_enqueue(
+        recipients=_controller_addresses(Controller.objects.filter(pk=controller.pk)),
+        subject=f"Your objection to {objection.change}: {objection.get_status_display()}",
+        body=(
+            f"Your objection to this subprocessor change is closed.\n\n"
+            f"{_change_summary(objection.change)}\n\nOutcome: {objection.get_status_display()}"
+            + (f"\n\n{objection.resolution}" if objection.resolution else "")
+        ),
+        kind="subprocessors.objection_resolved",
+        related=objection,
+        dedupe_key=f"subprocessors.objection_resolved:{objection.pk}",
+    )
+    return objection
+
+
+def _engage(subprocessor: Subprocessor, on) -> None:
+    if subprocessor.status != Subprocessor.Status.ACTIVE:
+        subprocessor.status = Subprocessor.Status.ACTIVE
+        subprocessor.engaged_on = on
+        subprocessor.retired_on = None
+
+
+def _retire(subprocessor: Subprocessor, on) -> None:
+    if subprocessor.status != Subprocessor.Status.RETIRED:
+        subprocessor.status = Subprocessor.Status.RETIRED
+        subprocessor.retired_on = on
+
+
+@transaction.atomic
+def subprocessor_changes_apply(
+    *, now: datetime | None = None, dry_run: bool = False, by=None
+) -> list[SubprocessorChange]:
+    """Put every due announced change into effect and make the register follow it.
+
+    Addition: the subprocessor becomes active, engaged on the effective date. Removal: it is
+    retired on that date. Replacement: both. Only announced changes are picked, so running this
+    twice changes nothing the second time.
+    """
+    changes = list(due_subprocessor_changes(now=now).select_for_update(of=("self",)))
+    if dry_run:
+        return changes
+    for change in changes:
+        effective_on = timezone.localdate(change.effective_at)
+        touched = []
+        if change.kind in (Kind.ADD, Kind.REPLACE):
+            _engage(change.subprocessor, effective_on)
+            touched.append(change.subprocessor)
+        if change.kind == Kind.REMOVE:
+            _retire(change.subprocessor, effective_on)
+            touched.append(change.subprocessor)
+        if change.kind == Kind.REPLACE and change.replaces:
+            _retire(change.replaces, effective_on)
+            touched.append(change.replaces)
+        for subprocessor in touched:
+            subprocessor._change_reason = f"subprocessors.change.{change.kind}_effective"
+            subprocessor._history_user = by
+            subprocessor.full_clean()
+            subprocessor.save()
+        change.status = ChangeStatus.EFFECTIVE
+        change._change_reason = "subprocessors.change.effective"
+        change._history_user = by
+        change.save()
+    return changes
