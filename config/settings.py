@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.processors",
     "apps.subprocessors",
     "apps.notifications",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
