@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.models import User
+from apps.audit.models import TrailEntry, TrailScrub
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.notifications.models import Notification
@@ -29,6 +30,8 @@ FACTORIES = {
     SubprocessorChange: factories.SubprocessorChangeFactory,
     Objection: factories.ObjectionFactory,
     Notification: factories.NotificationFactory,
+    TrailEntry: factories.TrailEntryFactory,
+    TrailScrub: factories.TrailScrubFactory,
 }
 
 PROJECT_ADMINS = [
