@@ -20,7 +20,8 @@ def history_models() -> list[type[models.Model]]:
     return [
         m
         for m in apps.get_models()
-        if issubclass(m, HistoricalChanges) and hasattr(m, "instance_type")
+        if issubclass(m, HistoricalChanges)
+        and any(f.name == "history_date" for f in m._meta.concrete_fields)
     ]
 
 
