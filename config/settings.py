@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.portal",
     "apps.dsar",
     "apps.breaches",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [

@@ -243,3 +243,35 @@ class BreachNotificationFactory(factory.django.DjangoModelFactory):
 
     incident = factory.SubFactory(BreachIncidentFactory)
     controller = factory.SubFactory(ControllerFactory)
+
+
+class TrailEntryFactory(factory.django.DjangoModelFactory):
+    """Entries are only ever written by the trail itself: make a change and take its entry."""
+
+    class Meta:
+        model = "audit.TrailEntry"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        controller = ControllerFactory()
+        return model_class.objects.get(
+            object_model="controllers.controller", object_id=controller.pk
+        )
+
+
+class TrailScrubFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "audit.TrailScrub"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from apps.audit.services import history_rows_scrub
+
+        controller = ControllerFactory()
+        history_rows_scrub(
+            rows=Controller.history.filter(id=controller.pk),
+            values={"contact_name": ""},
+            by=None,
+            reason="erasure request",
+        )
+        return model_class.objects.latest("id")

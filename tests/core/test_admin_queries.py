@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.models import SecurityEvent, User
+from apps.audit.models import TrailEntry, TrailScrub
 from apps.breaches.models import BreachIncident
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
@@ -34,6 +35,8 @@ FACTORIES = {
     SecurityEvent: factories.SecurityEventFactory,
     DsarTicket: factories.DsarTicketFactory,
     BreachIncident: factories.BreachIncidentFactory,
+    TrailEntry: factories.TrailEntryFactory,
+    TrailScrub: factories.TrailScrubFactory,
 }
 
 PROJECT_ADMINS = [

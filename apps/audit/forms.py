@@ -1,0 +1,68 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from apps.audit import chain
+from apps.controllers.models import Controller
+
+
+def tracked_model_choices():
+    models = sorted(
+        (m.instance_type for m in chain.history_models()), key=lambda m: m._meta.label_lower
+    )
+    return [("", "Any model")] + [
+        (m._meta.label_lower, f"{m._meta.app_config.verbose_name}: {m._meta.verbose_name}")
+        for m in models
+    ]
+
+
+def start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class TrailFilterForm(forms.Form):
+    model = forms.ChoiceField(required=False, choices=tracked_model_choices)
+    object_id = forms.CharField(required=False, max_length=64, label="Object id")
+    user = forms.EmailField(required=False, label="User email")
+    controller = forms.ModelChoiceField(queryset=Controller.objects.all(), required=False)
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def selector_kwargs(self) -> dict:
+        """Arguments for selectors.trail_entries; call after is_valid()."""
+        from apps.accounts.models import User
+
+        data = self.cleaned_data
+        user_id = None
+        if data.get("user"):
+            # An unknown email matches nothing, rather than silently dropping the filter.
+            user_id = (
+                User.objects.filter(email__iexact=data["user"]).values_list("pk", flat=True).first()
+                or -1
+            )
+        return {
+            "object_model": data.get("model") or None,
+            "object_id": data.get("object_id") or None,
+            "user_id": user_id,
+            "controller": data.get("controller"),
+            "date_from": start_of(data["date_from"]) if data.get("date_from") else None,
+            "date_to": (
+                start_of(data["date_to"] + datetime.timedelta(days=1))
+                if data.get("date_to")
+                else None
+            ),
+        }
+
+
+class RegisterAsOfForm(forms.Form):
+    controller = forms.ModelChoiceField(queryset=Controller.objects.all())
+    on = forms.DateField(
+        label="As it stood at the end of", widget=forms.DateInput(attrs={"type": "date"})
+    )
