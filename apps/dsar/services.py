@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.roles import SUPPORT_AGENT
+from apps.audit.services import history_rows_scrub
 from apps.controllers.models import Controller, Membership
 from apps.dsar.models import (
     SCRUBBED,
@@ -549,8 +550,15 @@ def dsar_subject_scrub(*, ticket: DsarTicket, by=None, actor: str = SCRUB_ACTOR)
         locked.scrubbed_at = timezone.now()
         locked.scrubbed_by = actor
         _save(locked, by=by, reason="dsar.subject_scrubbed")
-        # The one place past history rows are rewritten, and only this column: erasure (Art. 17)
-        # reaches the subject's identifier wherever we keep it, our own trail included. Nothing
-        # else about the rows changes, and the scrub itself is recorded above.
-        locked.history.model.objects.filter(id=locked.pk).update(data_subject_identifier=SCRUBBED)
+        # Erasure (Art. 17) reaches the subject's identifier wherever we keep it, our own trail
+        # included. Past history rows change only through the audit trail's scrub, which is
+        # allowed past the database guard and records each row's content before and after.
+        history_rows_scrub(
+            rows=locked.history.model.objects.filter(id=locked.pk).exclude(
+                data_subject_identifier=SCRUBBED
+            ),
+            values={"data_subject_identifier": SCRUBBED},
+            by=by,
+            reason="dsar.subject_scrubbed",
+        )
     ticket.refresh_from_db()

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from apps.audit.models import TrailScrub
 from apps.dsar.models import SCRUBBED, DsarTicket
 from apps.dsar.services import dsar_propagation_update, dsar_ticket_transition
 from apps.notifications.models import Notification
@@ -70,6 +71,9 @@ def test_scrub_removes_the_identifier_from_ticket_and_history_and_records_the_sc
     history = old.history.all()
     assert {h.data_subject_identifier for h in history} == {SCRUBBED}
     assert history.first().history_change_reason == "dsar.subject_scrubbed"
+    scrubs = TrailScrub.objects.filter(reason="dsar.subject_scrubbed")
+    assert scrubs.count() == history.count() - 1  # every earlier row; the new one is clean
+    assert "intact" in run("verify_audit_trail")
     recent.refresh_from_db()
     assert recent.data_subject_identifier == "jane@x.test"
     assert "jane@x.test" in set(recent.history.values_list("data_subject_identifier", flat=True))
