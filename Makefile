@@ -3,7 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint
+.PHONY: demo test lint pdf-deps system-deps
+
+# Debian packages: Pango for PDF documents (WeasyPrint); Chromium for the browser tests.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+BROWSER_PACKAGES := chromium chromium-driver
+
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else \
+	    echo "Missing system packages (install them as root): $$missing"; \
+	  fi; \
+	fi
+endef
 
 $(PY): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -11,12 +26,18 @@ $(PY): pyproject.toml
 	$(PY) -m pip install --quiet ".[dev]"
 	touch $(PY)
 
-demo: $(PY)
+pdf-deps:
+	$(call apt_install,$(PDF_PACKAGES))
+
+system-deps:
+	$(call apt_install,$(PDF_PACKAGES) $(BROWSER_PACKAGES))
+
+demo: $(PY) pdf-deps
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(PY)
+test: $(PY) system-deps
 	$(PY) -m pytest
 
 lint: $(PY)
