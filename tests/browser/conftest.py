@@ -15,11 +15,6 @@ from django.core.management import call_command
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 
-# Playwright's synchronous API runs an event loop in the test thread; Django refuses database
-# access from a thread with a running loop unless told that this is intended.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -60,8 +55,11 @@ def demo(transactional_db):
 
 
 @pytest.fixture
-def new_page(browser, live_server, request):
+def new_page(browser, live_server, request, monkeypatch):
     """Opens a fresh browser context (its own cookies) on the live server; several per test."""
+    # Playwright's synchronous API runs an event loop in the test thread; Django refuses database
+    # access from a thread with a running loop unless told that this is intended.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     contexts = []
     camera = Camera(SCREENSHOTS / re.sub(r"[^\w.-]+", "_", request.node.name))
 
