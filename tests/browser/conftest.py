@@ -15,6 +15,7 @@ from django.core.management import call_command
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -24,6 +25,9 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
+    # Playwright's synchronous API keeps an event loop running in the test thread; Django refuses
+    # database access from such a thread unless told that this is intended.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -32,6 +36,7 @@ def browser():
         )
         yield browser
         browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 class Camera:
@@ -55,11 +60,8 @@ def demo(transactional_db):
 
 
 @pytest.fixture
-def new_page(browser, live_server, request, monkeypatch):
+def new_page(browser, live_server, request):
     """Opens a fresh browser context (its own cookies) on the live server; several per test."""
-    # Playwright's synchronous API runs an event loop in the test thread; Django refuses database
-    # access from a thread with a running loop unless told that this is intended.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     contexts = []
     camera = Camera(SCREENSHOTS / re.sub(r"[^\w.-]+", "_", request.node.name))
 
