@@ -1,10 +1,17 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from apps.accounts.models import SecurityEvent
 
 
 def client_ip(request) -> str | None:
     # REMOTE_ADDR is the proxy's address behind a load balancer; gunicorn's forwarded_allow_ips
     # and the proxy are responsible for setting it to the client's.
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def security_event_record(
@@ -22,3 +29,29 @@ def security_event_record(
         path=(request.path if request is not None else "")[:500],
         detail=detail[:500],
     )
+
+
+def password_reset_request_record(*, request, email: str) -> bool:
+    """Record a password-reset request; False when this address or this client asked too often.
+
+    Counted from the security events in the database, so the limit holds across app servers.
+    The caller answers the same either way: the page never tells whether an address exists or
+    whether the limit was reached.
+    """
+    since = timezone.now() - timedelta(hours=1)
+    recent = SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, created_at__gte=since
+    )
+    ip = client_ip(request)
+    too_many = recent.filter(
+        username__iexact=email
+    ).count() >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS or (
+        ip and recent.filter(ip_address=ip).count() >= settings.PASSWORD_RESET_LIMIT_PER_CLIENT
+    )
+    security_event_record(
+        kind=SecurityEvent.Kind.PASSWORD_RESET_REQUESTED,
+        request=request,
+        username=email,
+        detail="refused: too many requests" if too_many else "",
+    )
+    return not too_many

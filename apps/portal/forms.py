@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from apps.accounts.services import password_reset_request_record
 from apps.controllers.models import Membership
 from apps.portal.emails import send_email
 
@@ -15,6 +16,11 @@ class LoginForm(AuthenticationForm):
 
 
 class PortalPasswordResetForm(PasswordResetForm):
+    def save(self, *args, request=None, **kwargs):
+        # Over the limit nothing is sent, and the next page reads the same as ever.
+        if password_reset_request_record(request=request, email=self.cleaned_data["email"]):
+            super().save(*args, request=request, **kwargs)
+
     def send_mail(
         self,
         subject_template_name,

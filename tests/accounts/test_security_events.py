@@ -74,3 +74,34 @@ def test_staff_sessions_expire_sooner_than_customers(client, settings):
     client.get("/healthz")
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
     assert settings.STAFF_SESSION_IDLE_SECONDS < settings.SESSION_COOKIE_AGE
+
+
+def test_password_reset_is_rate_limited_without_telling(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 2
+    UserFactory(email="someone@customer.test")
+    pages = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):
+            response = client.post(
+                reverse("portal:password_reset"), {"email": "someone@customer.test"}, follow=True
+            )
+            pages.append(response.content.decode())
+    assert len(mailoutbox) == 2
+    assert len(set(pages)) == 1  # the same answer, sent or not
+    events = SecurityEvent.objects.filter(kind="password_reset_requested")
+    assert events.count() == 4
+    assert events.filter(detail="refused: too many requests").count() == 2
+
+
+def test_password_reset_limit_per_client_covers_many_addresses(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_LIMIT_PER_CLIENT = 3
+    for n in range(5):
+        UserFactory(email=f"person{n}@customer.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):
+            client.post(reverse("portal:password_reset"), {"email": f"person{n}@customer.test"})
+    assert len(mailoutbox) == 3
