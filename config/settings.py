@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "apps.accounts.middleware.SessionIdleTimeoutMiddleware",
-    "apps.accounts.middleware.PermissionDeniedLogMiddleware",
+    "apps.accounts.middleware.SecurityEventMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",

@@ -25,14 +25,22 @@ class SessionIdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-class PermissionDeniedLogMiddleware:
-    """Records every refusal (HTTP 403) as a security event."""
+class SecurityEventMiddleware:
+    """Records refusals (HTTP 403) and every download of a file (an export: any response sent as
+    an attachment) as security events, in one place whatever view produced them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        disposition = response.get("Content-Disposition", "")
+        if disposition.startswith("attachment") and response.status_code == 200:
+            filename = disposition.partition("filename=")[2].strip('"')
+            security_event_record(
+                kind=SecurityEvent.Kind.EXPORT, request=request, detail=filename or request.path
+            )
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, PermissionDenied):

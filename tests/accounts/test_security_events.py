@@ -105,3 +105,19 @@ def test_password_reset_limit_per_client_covers_many_addresses(
         for n in range(5):
             client.post(reverse("portal:password_reset"), {"email": f"person{n}@customer.test"})
     assert len(mailoutbox) == 3
+
+
+def test_downloads_are_recorded_as_exports(officer_client, officer):
+    controller = ControllerFactory(legal_name="Acme Ltd")
+    response = officer_client.get(
+        reverse("admin:controllers_controller_record_pdf", args=[controller.pk])
+    )
+    assert response.status_code == 200
+    event = SecurityEvent.objects.get(kind="export")
+    assert event.user == officer
+    assert event.detail.endswith(".pdf")
+
+
+def test_pages_are_not_recorded_as_exports(officer_client):
+    officer_client.get(reverse("admin:index"))
+    assert not SecurityEvent.objects.filter(kind="export").exists()
