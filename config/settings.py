@@ -157,6 +157,24 @@ STORAGES = {
         )
     },
 }
+# With several app servers, files live on S3-compatible storage (django-storages), not on a
+# server's disk. Credentials come from the usual AWS_* environment variables.
+FILES_S3_BUCKET = env("FILES_S3_BUCKET", default="")
+if FILES_S3_BUCKET:
+    s3_options = {
+        "bucket_name": FILES_S3_BUCKET,
+        "endpoint_url": env("FILES_S3_ENDPOINT_URL", default=None),
+        "region_name": env("FILES_S3_REGION", default=None),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**s3_options, "location": "media", "default_acl": "private"},
+    }
+    STORAGES["private"] = {
+        "BACKEND": "apps.core.storage.PrivateS3Storage",
+        "OPTIONS": {**s3_options, "location": "private"},
+    }
 
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"

@@ -50,3 +50,21 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_times_are_stored_in_utc():
     assert settings.USE_TZ is True
     assert settings.TIME_ZONE == "UTC"
+
+
+def test_files_go_to_private_s3_storage_when_a_bucket_is_set():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.core.files.storage import storages; "
+        "p = storages['private']; print(type(p).__name__, p.bucket_name, p.location, "
+        "p.default_acl); "
+        "import sys\n"
+        "try:\n    p.url('x')\nexcept ValueError as e:\n    print('no url:', e)",
+        DEBUG="1",
+        FILES_S3_BUCKET="records-files",
+        FILES_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PrivateS3Storage records-files private private" in result.stdout
+    assert "no url: Private files have no URL" in result.stdout
