@@ -118,7 +118,7 @@ def ticket_submit(request):
 def ticket_detail(request, ticket_reference: str):
     ticket = _ticket_or_404(request, ticket_reference)
     can_write = _can_write(request)
-    reply_form = PortalReplyForm(request.POST or None)
+    reply_form = PortalReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and reply_form.is_valid():
         try:
             dsar_reply_add(
@@ -128,10 +128,11 @@ def ticket_detail(request, ticket_reference: str):
                 visible_to_customer=True,
             )
         except ValidationError as error:
-            reply_form.add_error("body", error)
+            # Refusals of the service concern the ticket (closed, say), not what was typed.
+            messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, "Your reply is added; our team is told.")
-            return redirect("portal:dsar_ticket_detail", ticket_reference=ticket.reference)
+        return redirect("portal:dsar_ticket_detail", ticket_reference=ticket.reference)
     return render(
         request,
         "portal/dsar/ticket_detail.html",
@@ -153,7 +154,7 @@ def ticket_detail(request, ticket_reference: str):
 def ticket_withdraw(request, ticket_reference: str):
     ticket = _ticket_or_404(request, ticket_reference)
     allowed = Status.WITHDRAWN in DSAR_TRANSITIONS[ticket.status]
-    form = PortalWithdrawForm(request.POST or None)
+    form = PortalWithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             dsar_ticket_transition(
