@@ -314,9 +314,9 @@ class Command(BaseCommand):
                     "A faulty deployment of the email worker sent 312 sign-in emails to the "
                     "address of the previous request in its queue."
                 ),
-                occurred_from=now - timedelta(days=2, hours=6),
-                occurred_to=now - timedelta(days=2, hours=4),
-                became_aware_at=now - timedelta(days=2, hours=3),
+                occurred_from=now - timedelta(hours=10),
+                occurred_to=now - timedelta(hours=8),
+                became_aware_at=now - timedelta(hours=6),
                 nature_confidentiality=True,
                 approx_data_subjects=312,
                 approx_records=312,
