@@ -2,7 +2,14 @@
 
 from django.db.models import QuerySet
 
-from apps.dsar.models import DsarAttachment, DsarTicket, DsarTimelineEntry
+from apps.dsar.models import DsarAttachment, DsarPropagation, DsarTicket, DsarTimelineEntry
+
+# The list filters of the portal: which statuses each one shows.
+TICKET_FILTERS = {
+    "all": None,
+    "open": DsarTicket.OPEN_STATUSES,
+    "closed": tuple(s for s in DsarTicket.Status.values if s not in DsarTicket.OPEN_STATUSES),
+}
 
 
 def dsar_tickets_for_controller(*, controller) -> QuerySet[DsarTicket]:
@@ -12,6 +19,23 @@ def dsar_tickets_for_controller(*, controller) -> QuerySet[DsarTicket]:
         .select_related("controller")
         .order_by("-submitted_at")
     )
+
+
+def dsar_tickets_filtered(*, controller, which: str = "all") -> QuerySet[DsarTicket]:
+    """The customer's tickets, limited to open or closed ones (`which` from TICKET_FILTERS)."""
+    tickets = dsar_tickets_for_controller(controller=controller)
+    statuses = TICKET_FILTERS.get(which)
+    return tickets if statuses is None else tickets.filter(status__in=statuses)
+
+
+def dsar_open_ticket_count(*, controller) -> int:
+    return DsarTicket.objects.for_controller(controller).open().count()
+
+
+def dsar_propagations_for_customer(*, ticket: DsarTicket) -> QuerySet[DsarPropagation]:
+    """Where the request had to reach (Art. 19) and how far it got; the subprocessor's name and
+    the status, no internal note."""
+    return ticket.propagations.select_related("subprocessor").order_by("subprocessor__name")
 
 
 def dsar_timeline_for_customer(*, ticket: DsarTicket) -> QuerySet[DsarTimelineEntry]:

@@ -3,7 +3,9 @@
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from apps.breaches.selectors import breach_dashboard_counts
 from apps.controllers.models import Controller, Membership
+from apps.dsar.selectors import dsar_open_ticket_count
 from apps.processors.models import ProcessingActivity
 from apps.subprocessors.models import Subprocessor, SubprocessorChange, Transfer
 
@@ -72,4 +74,6 @@ def dashboard_counts(controller: Controller) -> dict[str, int]:
     return {
         "activities": activities_for(controller).count(),
         "pending_subprocessor_changes": upcoming_subprocessor_changes().count(),
+        "open_dsar_tickets": dsar_open_ticket_count(controller=controller),
+        **breach_dashboard_counts(controller=controller),
     }

@@ -7,10 +7,18 @@ that has no mapping fails the test instead of being skipped.
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.breaches.services import breach_controllers_confirm, breach_notify_controllers
 from apps.controllers.models import Membership
-from tests.factories import MembershipFactory
+from apps.dsar.services import dsar_attachment_add
+from tests.factories import (
+    BreachIncidentFactory,
+    DsarTicketFactory,
+    MembershipFactory,
+    StaffFactory,
+)
 
 # Pages anybody may open: signing in, resetting a password, accepting an invitation.
 PUBLIC = {
@@ -23,7 +31,7 @@ PUBLIC = {
     "invitation_accept",
 }
 # Views that only accept POST.
-POST_ONLY = {"switch_controller", "logout"}
+POST_ONLY = {"switch_controller", "logout", "breach_incident_acknowledge"}
 
 
 def portal_patterns():
@@ -53,15 +61,37 @@ def objects_of_a(controller_a, activity_of_a):
     colleague = MembershipFactory(
         controller=controller_a, role=Membership.Role.MEMBER, user__email="colleague@alpha.test"
     )
+    ticket = DsarTicketFactory(controller=controller_a)
+    attachment = dsar_attachment_add(
+        ticket=ticket,
+        uploaded_by=None,
+        upload=SimpleUploadedFile("answer.txt", b"Alpha's answer"),
+        visible_to_customer=True,
+    )
+    staff = StaffFactory()
+    incident = BreachIncidentFactory(
+        title="Alpha-only incident", owner=staff, affected_controllers=[controller_a]
+    )
+    breach_controllers_confirm(incident=incident, by=staff)
+    breach_notify_controllers(incident=incident, by=staff)
     return {
         "activity_id": activity_of_a.pk,
         "membership_id": colleague.pk,
         "controller_id": controller_a.pk,
+        "ticket_reference": ticket.reference,
+        "attachment_id": attachment.pk,
+        "incident_id": incident.pk,
     }
 
 
 # What a response of A's controller shows; none of it may reach a user of B.
-MARKERS_OF_A = ["Alpha Apps Ltd", "Alpha-only secret activity", "colleague@alpha.test"]
+MARKERS_OF_A = [
+    "Alpha Apps Ltd",
+    "Alpha-only secret activity",
+    "colleague@alpha.test",
+    "DSAR-2000-",
+    "Alpha-only incident",
+]
 
 
 def url_for(name, kwargs, objects):

@@ -8,6 +8,7 @@ import hashlib
 from datetime import date, timedelta
 
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +17,25 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.accounts.models import User
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
 from apps.accounts.two_factor import base32_secret
+from apps.breaches.models import BreachIncident
+from apps.breaches.services import (
+    breach_controllers_confirm,
+    breach_incident_create,
+    breach_incident_transition,
+    breach_notify_controllers,
+    breach_update_add,
+    breach_update_send,
+)
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
+from apps.dsar.models import DsarTicket
+from apps.dsar.services import (
+    dsar_attachment_add,
+    dsar_reply_add,
+    dsar_ticket_assign,
+    dsar_ticket_submit,
+    dsar_ticket_transition,
+)
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.subprocessors.models import Subprocessor, Transfer
 
@@ -195,6 +213,12 @@ CONTROLLERS = [
 ]
 
 
+# Requests Acme Fitness passed on, each made once: its submission token finds it on a later run.
+DSAR_ACCESS_TOKEN = "seed-demo-access-request"
+DSAR_ERASURE_TOKEN = "seed-demo-erasure-request"
+BREACH_TITLE = "Sign-in emails sent to the wrong recipients"
+
+
 class Command(BaseCommand):
     help = "Load the demo processor Calljmp LLC, its register, three customers and demo logins."
 
@@ -217,6 +241,115 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")
         self.stdout.write(f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (90 days)")
         self.stdout.write(self.style.SUCCESS(f"seed_demo: {self.written} rows written or changed."))
+
+    def seed_requests(self, acme, agent):
+        """Two data-subject requests from Acme, made and worked through the services so that
+        their history, timelines and notices are what the real doors would write."""
+        alex = User.objects.get(email="alex@acme-fitness.example")
+        morgan = User.objects.get(email="morgan@acme-fitness.example")
+        now = timezone.now()
+        tickets = DsarTicket.objects.filter(controller=acme)
+        if not tickets.filter(submission_token=DSAR_ACCESS_TOKEN).exists():
+            access = dsar_ticket_submit(
+                controller=acme,
+                submitted_by=alex,
+                request_type=DsarTicket.RequestType.ACCESS,
+                data_subject_identifier="user_8f3a21",
+                received_at=now - timedelta(days=9),
+                details="The user asks for a copy of everything the app keeps about them.",
+                submission_token=DSAR_ACCESS_TOKEN,
+            )
+            dsar_ticket_assign(ticket=access, assignee=agent, by=agent)
+            dsar_ticket_transition(ticket=access, to=DsarTicket.Status.IN_PROGRESS, by=agent)
+            dsar_reply_add(
+                ticket=access,
+                author=agent,
+                body="Exported from D1 and R2; checking the analytics provider next.",
+                visible_to_customer=False,
+            )
+            dsar_attachment_add(
+                ticket=access,
+                uploaded_by=agent,
+                upload=SimpleUploadedFile(
+                    "access-export.json",
+                    b'{"user_id": "user_8f3a21", "records": 42, "files": 3}',
+                ),
+                visible_to_customer=True,
+            )
+            dsar_reply_add(
+                ticket=access,
+                author=agent,
+                body="The export of the account's records is attached; files follow.",
+                visible_to_customer=True,
+            )
+            self.written += 1
+        if not tickets.filter(submission_token=DSAR_ERASURE_TOKEN).exists():
+            erasure = dsar_ticket_submit(
+                controller=acme,
+                submitted_by=morgan,
+                request_type=DsarTicket.RequestType.ERASURE,
+                data_subject_identifier="runner-1987@example.com",
+                received_at=now - timedelta(days=3),
+                details="Delete the account, its workouts and uploaded photos.",
+                submission_token=DSAR_ERASURE_TOKEN,
+            )
+            dsar_ticket_assign(ticket=erasure, assignee=agent, by=agent)
+            dsar_ticket_transition(
+                ticket=erasure,
+                to=DsarTicket.Status.AWAITING_CUSTOMER,
+                by=agent,
+                note="Two accounts use this address: which user id is meant?",
+            )
+            self.written += 1
+
+    def seed_breach(self, acme, lead, categories, subjects, cloudflare):
+        """One incident notified to Acme, with a follow-up update, through the services."""
+        if BreachIncident.objects.filter(title=BREACH_TITLE).exists():
+            return
+        now = timezone.now()
+        incident = breach_incident_create(
+            incident=BreachIncident(
+                title=BREACH_TITLE,
+                description=(
+                    "A faulty deployment of the email worker sent 312 sign-in emails to the "
+                    "address of the previous request in its queue."
+                ),
+                occurred_from=now - timedelta(hours=10),
+                occurred_to=now - timedelta(hours=8),
+                became_aware_at=now - timedelta(hours=6),
+                nature_confidentiality=True,
+                approx_data_subjects=312,
+                approx_records=312,
+                likely_consequences=(
+                    "Recipients saw another person's email address and a sign-in link; the "
+                    "links expired after 15 minutes. Risk of phishing against those addresses."
+                ),
+                measures_taken=(
+                    "Deployment rolled back; every link sent in the window revoked; affected "
+                    "sessions signed out."
+                ),
+                measures_proposed="A test that each email's recipient matches its request.",
+                contact_point="Pia Officer, data protection officer, dpo@calljmp.example",
+                risk_level=BreachIncident.RiskLevel.MEDIUM,
+                owner=lead,
+            ),
+            by=lead,
+        )
+        incident._change_reason = "seed_demo"
+        incident._history_user = lead
+        incident.data_categories.set([categories["Email addresses"]])
+        incident.data_subject_categories.set([subjects])
+        incident.affected_subprocessors.set([cloudflare])
+        breach_controllers_confirm(incident=incident, by=lead, controllers=[acme])
+        breach_notify_controllers(incident=incident, by=lead)
+        update = breach_update_add(
+            incident=incident,
+            text="Root cause: a shared buffer in the email worker. Fixed and covered by a test.",
+            by=lead,
+        )
+        breach_update_send(update=update, by=lead)
+        breach_incident_transition(incident=incident, to=BreachIncident.Status.CONTAINED, by=lead)
+        self.written += 1
 
     def upsert(self, model, lookup: dict, values: dict):
         """Create the row, or bring it to `values`; save only when something differs."""
@@ -379,3 +512,8 @@ class Command(BaseCommand):
                 expires_at=timezone.now() + timedelta(days=90),
             )
             self.written += 1
+
+        self.seed_requests(acme, staff[SUPPORT_AGENT])
+        self.seed_breach(
+            acme, staff[SECURITY_LEAD], categories, subjects, subprocessors["Cloudflare"]
+        )
