@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.portal import views
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("account/", views.account, name="account"),
+    # Deletion and return: record downloads, data exports, deletion requests.
+    path("", include("apps.offboarding.urls")),
     path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
     # Signing in and out, passwords, invitations.
     path("login/", views.login, name="login"),

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.controllers.models import Membership
-from tests.factories import MembershipFactory
+from tests.factories import DataExportFactory, DeletionRequestFactory, MembershipFactory
 
 # Pages anybody may open: signing in, resetting a password, accepting an invitation.
 PUBLIC = {
@@ -57,6 +57,8 @@ def objects_of_a(controller_a, activity_of_a):
         "activity_id": activity_of_a.pk,
         "membership_id": colleague.pk,
         "controller_id": controller_a.pk,
+        "export_id": DataExportFactory(controller=controller_a, ready=True).pk,
+        "deletion_id": DeletionRequestFactory(controller=controller_a).pk,
     }
 
 
