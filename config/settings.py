@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.dsar",
     "apps.breaches",
     "apps.audit",
+    "apps.offboarding",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,10 @@ DSAR_SCRUB_AFTER_DAYS = env.int("DSAR_SCRUB_AFTER_DAYS", default=30)
 DSAR_ATTACHMENT_MAX_BYTES = env.int("DSAR_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Breaches: our own target to have notified every affected controller, hours after awareness.
 BREACH_NOTIFY_TARGET_HOURS = env.int("BREACH_NOTIFY_TARGET_HOURS", default=24)
+# Deletion and return: days a deletion request can be cancelled before a Privacy Officer may
+# confirm it, and how long the download link of a data export stays valid.
+OFFBOARDING_COOLING_OFF_DAYS = env.int("OFFBOARDING_COOLING_OFF_DAYS", default=14)
+OFFBOARDING_EXPORT_LINK_DAYS = env.int("OFFBOARDING_EXPORT_LINK_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

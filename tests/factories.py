@@ -275,3 +275,40 @@ class TrailScrubFactory(factory.django.DjangoModelFactory):
             reason="erasure request",
         )
         return model_class.objects.latest("id")
+
+
+class DataExportFactory(factory.django.DjangoModelFactory):
+    """An export as the service leaves it: pending, or READY with a small file when ready=True."""
+
+    class Meta:
+        model = "offboarding.DataExport"
+
+    controller = factory.SubFactory(ControllerFactory)
+    requested_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, ready=False, **kwargs):
+        from django.core.files.base import ContentFile
+
+        export = model_class(*args, **kwargs)
+        if ready:
+            now = timezone.now()
+            export.status = "ready"
+            export.ready_at = kwargs.get("ready_at") or now
+            export.expires_at = kwargs.get("expires_at") or now + timezone.timedelta(days=7)
+            export.file.save("export.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+            export.size = export.file.size
+        export.save()
+        return export
+
+
+class DeletionRequestFactory(factory.django.DjangoModelFactory):
+    """A request in its cooling-off period (made directly, not through the service)."""
+
+    class Meta:
+        model = "offboarding.DeletionRequest"
+
+    controller = factory.SubFactory(ControllerFactory)
+    requested_by = factory.SubFactory(UserFactory)
+    status = "cooling_off"
+    cooling_off_ends_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=14))

@@ -38,7 +38,9 @@ class SecurityEventMiddleware:
         if disposition.startswith("attachment") and response.status_code == 200:
             filename = disposition.partition("filename=")[2].strip('"')
             security_event_record(
-                kind=SecurityEvent.Kind.EXPORT, request=request, detail=filename or request.path
+                kind=SecurityEvent.Kind.EXPORT,
+                request=request,
+                detail=f"{filename} from {request.path}" if filename else request.path,
             )
         return response
 

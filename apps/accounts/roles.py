@@ -27,6 +27,7 @@ PROJECT_APPS = (
     "notifications",
     "audit",
     "portal",
+    "offboarding",
 )
 
 ALL = ("add", "change", "delete", "view")

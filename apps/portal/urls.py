@@ -15,6 +15,8 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("requests/", include("apps.dsar.portal_urls")),
     path("incidents/", include("apps.breaches.portal_urls")),
+    # Deletion and return: record downloads, data exports, deletion requests.
+    path("", include("apps.offboarding.urls")),
     path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
     # Signing in and out, passwords, invitations.
     path("login/", views.login, name="login"),

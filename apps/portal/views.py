@@ -11,17 +11,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from apps.offboarding.forms import ObjectionForm
 from apps.portal import selectors
 from apps.portal.forms import InviteForm, LoginForm, PortalPasswordResetForm
 from apps.portal.services import membership_invite, membership_remove
 from apps.portal.tenancy import (
     ALL_ROLES,
     MANAGE_ROLES,
+    WRITE_ROLES,
     choose_controller,
     current_memberships,
     portal_view,
 )
 from apps.portal.tokens import invitation_token_generator
+from apps.subprocessors.models import Objection, SubprocessorChange
+from apps.subprocessors.services import objection_raise
 
 
 def paginate(request, queryset):
@@ -51,9 +55,45 @@ def activity_detail(request, activity_id: int):
 
 @portal_view
 def subprocessor_list(request):
+    """Subprocessors in use and upcoming changes; admins and members object to a change here."""
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Any announced change, past ones too: objection_check says why a late one is refused.
+        change = get_object_or_404(SubprocessorChange, pk=form.cleaned_data["change"])
+        try:
+            objection_raise(
+                change=change,
+                controller=request.controller,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Your objection to “{change}” is sent to our privacy team.")
+            return redirect(f"{request.path}#change-{change.pk}")
+    elif request.method == "POST":
+        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
     page = paginate(request, selectors.active_subprocessors())
-    changes = selectors.upcoming_subprocessor_changes()
-    return render(request, "portal/subprocessor_list.html", {"page": page, "changes": changes})
+    changes = list(selectors.upcoming_subprocessor_changes())
+    objections = {
+        o.change_id: o
+        for o in Objection.objects.filter(
+            controller=request.controller, change__in=[c.pk for c in changes]
+        )
+    }
+    for change in changes:
+        change.own_objection = objections.get(change.pk)
+    return render(
+        request,
+        "portal/subprocessor_list.html",
+        {
+            "page": page,
+            "changes": changes,
+            "can_object": request.membership.role in WRITE_ROLES,
+            "posted": form if request.method == "POST" else None,
+        },
+    )
 
 
 @portal_view

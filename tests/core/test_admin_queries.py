@@ -14,6 +14,7 @@ from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.dsar.models import DsarTicket
 from apps.notifications.models import Notification
+from apps.offboarding.models import DataExport, DeletionRequest
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
 from tests import factories
@@ -37,6 +38,8 @@ FACTORIES = {
     BreachIncident: factories.BreachIncidentFactory,
     TrailEntry: factories.TrailEntryFactory,
     TrailScrub: factories.TrailScrubFactory,
+    DataExport: factories.DataExportFactory,
+    DeletionRequest: factories.DeletionRequestFactory,
 }
 
 PROJECT_ADMINS = [

@@ -15,6 +15,8 @@ from apps.controllers.models import Membership
 from apps.dsar.services import dsar_attachment_add
 from tests.factories import (
     BreachIncidentFactory,
+    DataExportFactory,
+    DeletionRequestFactory,
     DsarTicketFactory,
     MembershipFactory,
     StaffFactory,
@@ -81,6 +83,8 @@ def objects_of_a(controller_a, activity_of_a):
         "ticket_reference": ticket.reference,
         "attachment_id": attachment.pk,
         "incident_id": incident.pk,
+        "export_id": DataExportFactory(controller=controller_a, ready=True).pk,
+        "deletion_id": DeletionRequestFactory(controller=controller_a).pk,
     }
 
 

@@ -1,0 +1,122 @@
+"""Staff side of deletion and return. Requests come only from the portal; staff confirm, erase,
+and read the certificate. Nothing is edited by hand: every move goes through services.py."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.core.admin import RegisterAdmin
+from apps.offboarding.models import DataExport, DeletionRequest
+from apps.offboarding.services import deletion_request_confirm, deletion_request_execute
+
+
+class ReadOnlyAdmin(RegisterAdmin):
+    """Rows made by the portal and the services; staff read them and act through actions."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "controller",
+        "status",
+        "requested_at",
+        "requested_by",
+        "cooling_off_ends_at",
+        "confirmed_by",
+        "completed_at",
+        "certificate_link",
+    ]
+    list_filter = ["status"]
+    search_fields = ["controller__legal_name"]
+    list_select_related = ["controller", "requested_by", "confirmed_by"]
+    actions = ["confirm_and_erase", "erase_confirmed"]
+
+    @admin.display(description="certificate")
+    def certificate_link(self, obj):
+        if not obj.certificate:
+            return "-"
+        url = reverse("admin:offboarding_deletionrequest_certificate", args=[obj.pk])
+        return format_html('<a href="{}">Certificate (PDF)</a>', url)
+
+    def _run(self, request, queryset, service, label: str) -> None:
+        done = 0
+        for deletion in queryset.select_related("controller"):
+            try:
+                service(deletion)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{label}: {done} request(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Confirm and erase the data (Privacy Officer, after the cooling-off)",
+        permissions=["change"],
+    )
+    def confirm_and_erase(self, request, queryset):
+        def confirm_then_erase(deletion):
+            confirmed = deletion_request_confirm(request=deletion, by=request.user)
+            deletion_request_execute(request=confirmed, by=request.user)
+
+        self._run(request, queryset, confirm_then_erase, "Erased, certificate issued")
+
+    @admin.action(
+        description="Erase the data of confirmed requests (retry)", permissions=["change"]
+    )
+    def erase_confirmed(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda d: deletion_request_execute(request=d, by=request.user),
+            "Erased, certificate issued",
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/certificate/",
+                self.admin_site.admin_view(self.certificate_view),
+                name="offboarding_deletionrequest_certificate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def certificate_view(self, request, object_id):
+        deletion = self.get_object(request, object_id)
+        if deletion is None or not deletion.certificate:
+            raise Http404
+        if not self.has_view_permission(request, deletion):
+            raise PermissionDenied
+        return FileResponse(
+            deletion.certificate.open("rb"),
+            as_attachment=True,
+            filename=f"deletion-certificate-{deletion.pk}.pdf",
+            content_type="application/pdf",
+        )
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "controller",
+        "status",
+        "requested_at",
+        "requested_by",
+        "ready_at",
+        "expires_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["controller__legal_name"]
+    list_select_related = ["controller", "requested_by"]

@@ -1,0 +1,446 @@
+"""Every write of deletion and return. The portal, the admin and the commands call these."""
+
+import hashlib
+import tempfile
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.roles import PRIVACY_OFFICER
+from apps.audit.services import history_rows_scrub
+from apps.controllers.models import Controller, Membership
+from apps.dsar.models import SCRUBBED, DsarAttachment, DsarTicket
+from apps.notifications.services import notification_enqueue
+from apps.offboarding.models import DataExport, DeletionRequest
+
+Status = DeletionRequest.Status
+
+# The allowed moves of a deletion request; every door goes through deletion_request_transition.
+DELETION_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.REQUESTED: frozenset({Status.COOLING_OFF}),
+    Status.COOLING_OFF: frozenset({Status.CANCELLED, Status.CONFIRMED}),
+    Status.CONFIRMED: frozenset({Status.COMPLETED}),
+    Status.CANCELLED: frozenset(),
+    Status.COMPLETED: frozenset(),
+}
+
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+ERASURE_ACTOR = "offboarding.deletion"
+
+
+def _fmt(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _save(obj, *, by, reason: str) -> None:
+    obj._change_reason = reason
+    if by is not None:
+        obj._history_user = by
+    obj.save()
+
+
+def _admin_emails(controller: Controller) -> list[str]:
+    return list(
+        Membership.objects.current()
+        .filter(controller=controller, role=Membership.Role.ADMIN, user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+
+
+def _privacy_officer_emails() -> list[str]:
+    return list(
+        User.objects.filter(groups__name=PRIVACY_OFFICER, is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+
+
+def _is_privacy_officer(user) -> bool:
+    return user.is_superuser or user.groups.filter(name=PRIVACY_OFFICER).exists()
+
+
+# --- data export ------------------------------------------------------------------------------
+
+
+def data_export_check(*, controller: Controller) -> None:
+    if controller.status != Controller.Status.ACTIVE:
+        raise ValidationError(f"{controller} is no longer a customer: its data was deleted.")
+    if DataExport.objects.filter(controller=controller, status=DataExport.Status.PENDING).exists():
+        raise ValidationError(
+            "An export of your data is already being prepared; you will be emailed when it is "
+            "ready."
+        )
+
+
+@transaction.atomic
+def data_export_request(*, controller: Controller, by) -> DataExport:
+    """A customer admin asks for a copy of all its data; `build_data_exports` makes it."""
+    controller = Controller.objects.select_for_update().get(pk=controller.pk)
+    data_export_check(controller=controller)
+    export = DataExport(controller=controller, requested_by=by)
+    _save(export, by=by, reason="offboarding.export.requested")
+    return export
+
+
+def data_export_build(*, export: DataExport, now: datetime | None = None) -> DataExport:
+    """Make the ZIP of a pending export, keep it in private storage and email the requester."""
+    from apps.offboarding.exports import data_export_zip
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        export = (
+            DataExport.objects.select_for_update().select_related("controller").get(pk=export.pk)
+        )
+        if export.status != DataExport.Status.PENDING:
+            return export
+        # Spills to disk past a few megabytes: a large export never sits whole in memory.
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+            data_export_zip(export.controller, into=spool)
+            export.file.save(export.filename(), File(spool), save=False)
+        export.size = export.file.size
+        export.status = DataExport.Status.READY
+        export.ready_at = now
+        export.expires_at = now + timedelta(days=settings.OFFBOARDING_EXPORT_LINK_DAYS)
+        _save(export, by=None, reason="offboarding.export.ready")
+        if export.requested_by_id and export.requested_by.is_active:
+            link = settings.PORTAL_BASE_URL + reverse(
+                "portal:data_export_download", kwargs={"export_id": export.pk}
+            )
+            notification_enqueue(
+                recipients=[export.requested_by.email],
+                subject=f"Your data export for {export.controller} is ready",
+                body=(
+                    f"The export of all data we hold for {export.controller} is ready.\n\n"
+                    f"Download it (sign-in required) until {_fmt(export.expires_at)}:\n{link}\n"
+                ),
+                kind="offboarding.export_ready",
+                related=export,
+                dedupe_key=f"offboarding.export_ready:{export.pk}",
+                sensitive=True,
+            )
+    return export
+
+
+def data_exports_build_pending(*, dry_run: bool = False) -> tuple[int, int]:
+    """Build every pending export; returns (built, failed). One failure does not stop the rest."""
+    built = failed = 0
+    for export in DataExport.objects.filter(status=DataExport.Status.PENDING).order_by("pk"):
+        if dry_run:
+            built += 1
+            continue
+        try:
+            data_export_build(export=export)
+        except Exception as error:  # recorded on the export, so staff see why and can retry
+            with transaction.atomic():
+                export.refresh_from_db()
+                export.status = DataExport.Status.FAILED
+                export.error = f"{type(error).__name__}: {error}"[:2000]
+                _save(export, by=None, reason="offboarding.export.failed")
+            failed += 1
+        else:
+            built += 1
+    return built, failed
+
+
+# --- deletion ---------------------------------------------------------------------------------
+
+
+def deletion_request_transition(*, request: DeletionRequest, to: str, by, reason: str) -> None:
+    """The one place a deletion request changes state; `request` must be locked by the caller."""
+    if to not in DELETION_TRANSITIONS[request.status]:
+        raise ValidationError(
+            f"A deletion request that is {request.get_status_display().lower()} cannot become "
+            f"{Status(to).label.lower()}."
+        )
+    request.status = to
+    _save(request, by=by, reason=reason)
+
+
+def deletion_request_check(*, controller: Controller, confirmation: str) -> None:
+    if controller.status != Controller.Status.ACTIVE:
+        raise ValidationError(f"{controller} is no longer a customer: its data was deleted.")
+    if DeletionRequest.objects.filter(
+        controller=controller, status__in=DeletionRequest.PENDING
+    ).exists():
+        raise ValidationError(
+            f"A deletion request for {controller} is already pending: cancel it before asking "
+            "again."
+        )
+    if (confirmation or "").strip() != controller.legal_name:
+        raise ValidationError(
+            {
+                "confirmation": f"Type the organisation's legal name, {controller.legal_name}, exactly."
+            }
+        )
+
+
+@transaction.atomic
+def deletion_request_create(
+    *, controller: Controller, confirmation: str, by, now: datetime | None = None
+) -> DeletionRequest:
+    """A customer admin asks us to delete all its data; the cooling-off period starts now."""
+    now = now or timezone.now()
+    controller = Controller.objects.select_for_update().get(pk=controller.pk)
+    deletion_request_check(controller=controller, confirmation=confirmation)
+    request = DeletionRequest(controller=controller, requested_by=by, requested_at=now)
+    try:
+        with transaction.atomic():
+            _save(request, by=by, reason="offboarding.deletion.requested")
+    except IntegrityError as error:  # a concurrent request won the race
+        raise ValidationError(
+            f"A deletion request for {controller} is already pending: cancel it before asking "
+            "again."
+        ) from error
+    request.cooling_off_ends_at = now + timedelta(days=settings.OFFBOARDING_COOLING_OFF_DAYS)
+    deletion_request_transition(
+        request=request, to=Status.COOLING_OFF, by=by, reason="offboarding.deletion.cooling_off"
+    )
+    notification_enqueue(
+        recipients=_admin_emails(controller) + _privacy_officer_emails(),
+        subject=f"Deletion of {controller}'s data requested",
+        body=(
+            f"{by.email} asked that we delete all data we hold for {controller}.\n\n"
+            f"Any admin of {controller} can cancel the request in the portal until "
+            f"{_fmt(request.cooling_off_ends_at)}. After that a Privacy Officer confirms it and "
+            "the data is erased."
+        ),
+        kind="offboarding.deletion_requested",
+        related=request,
+        dedupe_key=f"offboarding.deletion_requested:{request.pk}",
+        sensitive=True,
+    )
+    return request
+
+
+@transaction.atomic
+def deletion_request_cancel(*, request: DeletionRequest, by) -> DeletionRequest:
+    """Any admin of the controller withdraws the request while it is still cooling off."""
+    request = DeletionRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != Status.COOLING_OFF:
+        raise ValidationError(
+            f"This deletion request is {request.get_status_display().lower()}: it can no longer "
+            "be cancelled."
+        )
+    request.cancelled_by = by
+    request.cancelled_at = timezone.now()
+    deletion_request_transition(
+        request=request, to=Status.CANCELLED, by=by, reason="offboarding.deletion.cancelled"
+    )
+    notification_enqueue(
+        recipients=_admin_emails(request.controller) + _privacy_officer_emails(),
+        subject=f"Deletion of {request.controller}'s data cancelled",
+        body=f"{by.email} cancelled the request to delete the data of {request.controller}.",
+        kind="offboarding.deletion_cancelled",
+        related=request,
+        dedupe_key=f"offboarding.deletion_cancelled:{request.pk}",
+        sensitive=True,
+    )
+    return request
+
+
+@transaction.atomic
+def deletion_request_confirm(
+    *, request: DeletionRequest, by, now: datetime | None = None
+) -> DeletionRequest:
+    """A Privacy Officer confirms a request whose cooling-off period is over."""
+    now = now or timezone.now()
+    if not _is_privacy_officer(by):
+        raise ValidationError("Only a Privacy Officer can confirm a deletion.")
+    request = DeletionRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == Status.COOLING_OFF and now < request.cooling_off_ends_at:
+        raise ValidationError(
+            f"The cooling-off period of {request.controller}'s request ends "
+            f"{_fmt(request.cooling_off_ends_at)}; it can be confirmed only after that."
+        )
+    request.confirmed_by = by
+    request.confirmed_at = now
+    deletion_request_transition(
+        request=request, to=Status.CONFIRMED, by=by, reason="offboarding.deletion.confirmed"
+    )
+    return request
+
+
+def _erase_tickets(controller: Controller, *, by, now) -> dict[str, int]:
+    tickets = erased = attachments = 0
+    for ticket in DsarTicket.objects.for_controller(controller).select_for_update().order_by("pk"):
+        tickets += 1
+        if ticket.data_subject_identifier != SCRUBBED or ticket.details:
+            erased += 1
+        ticket.data_subject_identifier = SCRUBBED
+        ticket.details = ""
+        if ticket.scrubbed_at is None:
+            ticket.scrubbed_at = now
+            ticket.scrubbed_by = ERASURE_ACTOR
+        _save(ticket, by=by, reason="offboarding.dsar_subject_erased")
+        # Past history rows change only through the audit trail's guarded scrub.
+        history = DsarTicket.history.model
+        for field, value in (("data_subject_identifier", SCRUBBED), ("details", "")):
+            history_rows_scrub(
+                rows=history.objects.filter(id=ticket.pk).exclude(**{field: value}),
+                values={field: value},
+                by=by,
+                reason="offboarding.dsar_subject_erased",
+            )
+        for attachment in ticket.attachments.all():
+            attachments += 1
+            name = attachment.file.name
+            attachment._change_reason = "offboarding.dsar_attachment_erased"
+            attachment._history_user = by
+            attachment.delete()
+            # The file goes only once the erasure is committed: a rollback keeps it.
+            storage = attachment.file.storage
+            transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+        history_rows_scrub(
+            rows=DsarAttachment.history.model.objects.filter(ticket_id=ticket.pk).exclude(
+                original_name=SCRUBBED
+            ),
+            values={"original_name": SCRUBBED},
+            by=by,
+            reason="offboarding.dsar_attachment_erased",
+        )
+    return {"dsar_tickets": tickets, "dsar_subject_identifiers": erased, "dsar_files": attachments}
+
+
+def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
+    ended = erased = 0
+    memberships = Membership.objects.filter(controller=controller).select_related("user")
+    for membership in memberships.order_by("pk"):
+        user = membership.user
+        if membership.is_current:
+            membership.expires_at = now
+            _save(membership, by=by, reason="offboarding.membership_ended")
+            ended += 1
+        elsewhere = (
+            Membership.objects.current(at=now)
+            .filter(user=user)
+            .exclude(controller=controller)
+            .exists()
+        )
+        if elsewhere or user.is_staff:
+            continue
+        placeholder = f"erased-{user.pk}@{ERASED_EMAIL_DOMAIN}"
+        if user.email != placeholder:
+            erased += 1
+        user.email = placeholder
+        user.full_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        _save(user, by=by, reason="offboarding.user_erased")
+        history_rows_scrub(
+            rows=User.history.model.objects.filter(id=user.pk).exclude(
+                email=placeholder, full_name=""
+            ),
+            values={"email": placeholder, "full_name": ""},
+            by=by,
+            reason="offboarding.user_erased",
+        )
+    return {"memberships_ended": ended, "users": erased}
+
+
+def _erase_exports(controller: Controller, *, by) -> int:
+    erased = 0
+    for export in DataExport.objects.for_controller(controller).exclude(file="").order_by("pk"):
+        name, storage = export.file.name, export.file.storage
+        export.file = ""
+        export.status = DataExport.Status.ERASED
+        _save(export, by=by, reason="offboarding.export_erased")
+        transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+        erased += 1
+    return erased
+
+
+def certificate_pdf(*, request: DeletionRequest) -> bytes:
+    from weasyprint import HTML
+
+    from apps.processors.models import Processor
+
+    html = render_to_string(
+        "offboarding/deletion_certificate.html",
+        {
+            "request": request,
+            "controller": request.controller,
+            "processor": Processor.objects.order_by("pk").first(),
+            "counts": certificate_counts(request),
+        },
+    )
+    return HTML(string=html).write_pdf()
+
+
+COUNT_LABELS = {
+    "dsar_tickets": "Data-subject request tickets whose personal data was erased",
+    "dsar_subject_identifiers": "Data-subject identifiers erased (tickets and their history)",
+    "dsar_files": "Data-subject request attachment files deleted",
+    "users": "Customer user accounts erased (name and email, also in history)",
+    "memberships_ended": "Portal memberships ended",
+    "export_files": "Data export files deleted",
+}
+
+
+def certificate_counts(request: DeletionRequest) -> list[tuple[str, int]]:
+    return [(label, request.erased_counts.get(key, 0)) for key, label in COUNT_LABELS.items()]
+
+
+@transaction.atomic
+def deletion_request_execute(
+    *, request: DeletionRequest, by, now: datetime | None = None
+) -> DeletionRequest:
+    """Erase the personal data of a confirmed request's controller and issue the certificate.
+
+    Kept, as the law requires: the controller's legal identity and DPA acceptance, breach
+    notifications and the audit trail itself (whose scrubs are recorded).
+    """
+    now = now or timezone.now()
+    if not _is_privacy_officer(by):
+        raise ValidationError("Only a Privacy Officer can carry out a deletion.")
+    request = (
+        DeletionRequest.objects.select_for_update().select_related("controller").get(pk=request.pk)
+    )
+    if request.status != Status.CONFIRMED:
+        raise ValidationError(
+            f"Only a confirmed deletion is carried out; this one is "
+            f"{request.get_status_display().lower()}."
+        )
+    controller = Controller.objects.select_for_update().get(pk=request.controller_id)
+    counts = _erase_tickets(controller, by=by, now=now)
+    counts |= _erase_users(controller, by=by, now=now)
+    counts["export_files"] = _erase_exports(controller, by=by)
+
+    controller.status = Controller.Status.TERMINATED
+    controller.terminated_on = max(now.date(), controller.dpa_accepted_on or now.date())
+    _save(controller, by=by, reason="offboarding.controller_terminated")
+
+    request.controller = controller
+    request.erased_counts = counts
+    request.completed_at = now
+    request.certificate.save(
+        "certificate.pdf", ContentFile(certificate_pdf(request=request)), save=False
+    )
+    deletion_request_transition(
+        request=request, to=Status.COMPLETED, by=by, reason="offboarding.deletion.completed"
+    )
+    facts = "\n".join(f"- {label}: {count}" for label, count in certificate_counts(request))
+    digest = hashlib.sha256(request.certificate.open("rb").read()).hexdigest()
+    request.certificate.close()
+    notification_enqueue(
+        recipients=[controller.contact_email, controller.dpo_email],
+        subject=f"Certificate of deletion: {controller}",
+        body=(
+            f"The personal data we processed on behalf of {controller} has been erased, as "
+            f"requested on {_fmt(request.requested_at)}.\n\n"
+            f"Erased on {_fmt(now)}, confirmed by {by.get_full_name()}:\n{facts}\n\n"
+            "Kept, as the law requires: your organisation's legal identity and DPA acceptance, "
+            "breach notifications and our audit trail.\n\n"
+            f"The certificate (SHA-256 {digest}) is kept by our privacy team; ask them for a copy."
+        ),
+        kind="offboarding.deletion_certificate",
+        related=request,
+        dedupe_key=f"offboarding.deletion_certificate:{request.pk}",
+    )
+    return request
