@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
+from apps.audit.access import audit_gate
 from apps.controllers.models import Membership
 
 SESSION_KEY = "portal_controller_id"
@@ -73,6 +74,9 @@ def portal_view(
 
     - anonymous: redirect to the portal login;
     - no current membership: 404 (staff get a page that sends them to the admin);
+    - an auditor under a customer audit grant: 404 outside the grant's window or areas
+      (apps/portal/areas.py), the confidentiality terms first, every page logged
+      (apps/audit/access.py);
     - role not in `roles`: 403 (the page is the user's own controller's, so nothing leaks);
     - a POST (or other write) by a role not in `write_roles`: 403. By default auditors never
       write; views that change only the person's own session or password widen it.
@@ -95,6 +99,10 @@ def portal_view(
             request.membership = membership
             request.controller = membership.controller
             request.memberships = memberships
+            # Customer audits: grant window, confidentiality terms, areas, access log.
+            gated = audit_gate(request, membership)
+            if gated is not None:
+                return gated
             if membership.role not in roles:
                 return _forbidden(request, "This page is for your organisation's portal admins.")
             if request.method not in SAFE_METHODS and membership.role not in write_roles:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.portal import views
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("account/", views.account, name="account"),
     path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
+    path("audits/", include("apps.audit.portal_urls")),
     # Signing in and out, passwords, invitations.
     path("login/", views.login, name="login"),
     path("logout/", views.logout_view, name="logout"),
