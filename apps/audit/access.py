@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditGrant
 from apps.audit.services import audit_access_record
-from apps.portal.areas import TERMS, PAGE_AREAS, page_name, page_open_to
+from apps.portal.areas import PAGE_AREAS, TERMS, page_name, page_open_to
 
 
 def audit_gate(request, membership):

@@ -322,7 +322,8 @@ class AuditGrantAdmin(RegisterAdmin):
             terms_version=data["terms_version"],
             by=request.user,
         )
-        obj.pk = grant.pk
+        for field in AuditGrant._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(grant, field.attname))
         obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):

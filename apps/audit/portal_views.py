@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from apps.accounts.services import client_ip
-from apps.audit import selectors
+from apps.audit import selectors, services
 from apps.audit.forms import AuditGrantForm, AuditTermsForm, PortalRegisterAsOfForm, start_of
 from apps.audit.models import AuditArea
-from apps.audit.services import audit_grant_create, audit_grant_revoke, audit_terms_accept
 from apps.controllers.models import Membership
 from apps.portal.tenancy import ALL_ROLES, MANAGE_ROLES, portal_view
 
@@ -45,7 +44,7 @@ def audit_terms(request):
         return render(request, "portal/audit/terms.html", {"grant": None})
     form = AuditTermsForm(request.POST or None)
     if request.method == "POST" and grant.terms_accepted_at is None and form.is_valid():
-        audit_terms_accept(grant=grant, by=request.user, ip=client_ip(request))
+        services.audit_terms_accept(grant=grant, by=request.user, ip=client_ip(request))
         messages.success(request, "Terms accepted. The audit can start.")
         return redirect("portal:dashboard")
     return render(request, "portal/audit/terms.html", {"grant": grant, "form": form})
@@ -66,7 +65,7 @@ def audit_grant_create(request):
     form = AuditGrantForm(request.POST or None, controller=request.controller, by=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            grant = audit_grant_create(
+            grant = services.audit_grant_create(
                 controller=request.controller, by=request.user, **form.service_kwargs()
             )
         except ValidationError as error:
@@ -84,7 +83,7 @@ def audit_grant_revoke(request, grant_id: int):
     grant = get_object_or_404(selectors.audit_grants_for(request.controller), pk=grant_id)
     if request.method == "POST":
         try:
-            audit_grant_revoke(grant=grant, by=request.user)
+            services.audit_grant_revoke(grant=grant, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -136,12 +135,12 @@ def audit_register_as_of(request):
         allowed = selectors.models_of_areas(areas)
         scope = selectors.controller_trail_entries(controller=request.controller, areas=areas)
         in_scope = set(
-            scope.filter(pk__in=[e.pk for e in snapshot.changes_since]).values_list(
-                "pk", flat=True
-            )
+            scope.filter(pk__in=[e.pk for e in snapshot.changes_since]).values_list("pk", flat=True)
         )
         # The same entries again, with what each changed (trail_page finds the row before).
-        kept = [e.pk for e in snapshot.changes_since if e.object_model in allowed and e.pk in in_scope]
+        kept = [
+            e.pk for e in snapshot.changes_since if e.object_model in allowed and e.pk in in_scope
+        ]
         snapshot.changes_since, _ = selectors.trail_page(
             selectors.trail_entries().filter(pk__in=kept), size=max(len(kept), 1)
         )
@@ -160,4 +159,3 @@ def audit_register_as_of(request):
             "show": {area: area in areas for area in AuditArea.values},
         },
     )
-

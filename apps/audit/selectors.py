@@ -350,9 +350,7 @@ def controller_trail_scope(*, controller, areas) -> Q:
     if "subprocessors.transfer" in wanted:
         ids_of(
             "subprocessors.transfer",
-            Transfer.objects.filter(subprocessor__in=subprocessor_ids).values_list(
-                "pk", flat=True
-            ),
+            Transfer.objects.filter(subprocessor__in=subprocessor_ids).values_list("pk", flat=True),
         )
     ids_of(
         "processors.securitymeasure",
@@ -360,9 +358,9 @@ def controller_trail_scope(*, controller, areas) -> Q:
     )
     ids_of(
         "breaches.breachnotification",
-        BreachNotification.objects.filter(
-            controller=controller, sent_at__isnull=False
-        ).values_list("pk", flat=True),
+        BreachNotification.objects.filter(controller=controller, sent_at__isnull=False).values_list(
+            "pk", flat=True
+        ),
     )
     return scope
 

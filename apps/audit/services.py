@@ -176,9 +176,7 @@ def audit_grant_check(
     if existing is not None:
         if existing.is_staff:
             errors["auditor_email"] = "This is a staff account; staff audit in the admin."
-        elif (
-            Membership.objects.current().filter(user=existing, controller=controller).exists()
-        ):
+        elif Membership.objects.current().filter(user=existing, controller=controller).exists():
             errors["auditor_email"] = (
                 f"{existing.email} already has access to {controller}; "
                 "revoke it or let it end first."

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.controllers.models import Membership
-from tests.factories import MembershipFactory
+from tests.factories import AuditGrantFactory, MembershipFactory
 
 # Pages anybody may open: signing in, resetting a password, accepting an invitation.
 PUBLIC = {
@@ -53,15 +53,22 @@ def objects_of_a(controller_a, activity_of_a):
     colleague = MembershipFactory(
         controller=controller_a, role=Membership.Role.MEMBER, user__email="colleague@alpha.test"
     )
+    grant = AuditGrantFactory(controller=controller_a, auditor__email="grantee@alpha.test")
     return {
         "activity_id": activity_of_a.pk,
         "membership_id": colleague.pk,
         "controller_id": controller_a.pk,
+        "grant_id": grant.pk,
     }
 
 
 # What a response of A's controller shows; none of it may reach a user of B.
-MARKERS_OF_A = ["Alpha Apps Ltd", "Alpha-only secret activity", "colleague@alpha.test"]
+MARKERS_OF_A = [
+    "Alpha Apps Ltd",
+    "Alpha-only secret activity",
+    "colleague@alpha.test",
+    "grantee@alpha.test",
+]
 
 
 def url_for(name, kwargs, objects):

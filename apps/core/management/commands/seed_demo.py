@@ -217,7 +217,9 @@ class Command(BaseCommand):
         for controller in CONTROLLERS:
             for email, _, role in controller["users"]:
                 self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")
-        self.stdout.write(f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (audit grant, 90 days)")
+        self.stdout.write(
+            f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (audit grant, 90 days)"
+        )
         self.stdout.write(self.style.SUCCESS(f"seed_demo: {self.written} rows written or changed."))
 
     def upsert(self, model, lookup: dict, values: dict):
