@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -484,3 +486,76 @@ def test_a_staff_account_cannot_be_an_audited_auditor(owner, controller_a):
             terms_version="1",
             by=owner,
         )
+
+
+# Query counts -------------------------------------------------------------------------------
+
+
+def add_grants(ctx, n):
+    AuditGrantFactory.create_batch(n, controller=ctx["controller"])
+
+
+def add_access_lines(ctx, n):
+    grant = ctx.setdefault("grant", AuditGrantFactory(controller=ctx["controller"]))
+    AuditAccessLogFactory.create_batch(n, grant=grant)
+
+
+def add_changes(ctx, n):
+    for i in range(n):
+        approved_activity(covers_all_controllers=False, controllers=[ctx["controller"]])
+        ctx["controller"].contact_name = f"Contact {ctx.setdefault('i', 0) + i}"
+        ctx["controller"].save()
+    ctx["i"] = ctx.get("i", 0) + n
+
+
+LIST_PAGES = {
+    "portal:audit_grant_list": add_grants,
+    "portal:audit_access_log": add_access_lines,
+    "portal:audit_history": add_changes,
+}
+
+
+def count_queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params or {}).status_code == 200
+    return queries
+
+
+@pytest.mark.parametrize("name", LIST_PAGES)
+def test_audit_pages_cost_the_same_queries_with_2_rows_as_with_50(
+    name, client, owner, controller_a
+):
+    ctx = {"controller": controller_a}
+    client.force_login(owner)
+    LIST_PAGES[name](ctx, 2)
+    with_two = count_queries(client, reverse(name))
+    LIST_PAGES[name](ctx, 48)
+    with_fifty = count_queries(client, reverse(name))
+    assert len(with_fifty) == len(with_two), [q["sql"] for q in with_fifty.captured_queries]
+
+
+def test_an_auditors_pages_cost_the_same_queries_with_2_rows_as_with_50(client, controller_a):
+    grant = grant_for(controller_a)
+    ctx = {"controller": controller_a}
+    client.force_login(grant.auditor)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    for name, params in (
+        ("portal:audit_history", None),
+        ("portal:audit_register_as_of", {"on": yesterday}),
+        ("portal:activity_list", None),
+    ):
+        add_changes(ctx, 2)
+        with_two = count_queries(client, reverse(name), params)
+        add_changes(ctx, 48)
+        with_fifty = count_queries(client, reverse(name), params)
+        assert len(with_fifty) == len(with_two), name
+
+
+def test_the_audit_gate_costs_an_auditor_two_queries(client, controller_a, owner):
+    """The grant (one SELECT) and the access-log line (one INSERT); nothing for other roles."""
+    grant = grant_for(controller_a, areas=list(AuditArea.values))
+    client.force_login(owner)
+    as_owner = count_queries(client, reverse("portal:activity_list"))
+    client.force_login(grant.auditor)
+    as_auditor = count_queries(client, reverse("portal:activity_list"))
+    assert len(as_auditor) == len(as_owner) + 2
