@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
 from apps.audit.access import audit_gate
 from apps.controllers.models import Membership
@@ -30,12 +31,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_memberships(user) -> QuerySet[Membership]:
-    """The memberships that give `user` access to the portal now; an expired one gives none."""
+    """The memberships that give `user` access to the portal now; an expired one gives none,
+    nor one of a customer audit that has not started or was revoked."""
     if not user.is_authenticated:
         return Membership.objects.none()
+    now = timezone.now()
     return (
-        Membership.objects.current()
+        Membership.objects.current(now)
         .filter(user=user)
+        # A customer audit's membership counts only inside the grant's window (it ends with the
+        # grant's expiry; here its start and a revocation).
+        .exclude(Q(audit_grant__starts_at__gt=now) | Q(audit_grant__revoked_at__isnull=False))
         .select_related("controller")
         .order_by("controller__legal_name", "pk")
     )

@@ -80,6 +80,17 @@ def test_a_grant_not_started_yet_sees_nothing(client, controller_a):
     assert client.get(reverse("portal:audit_terms")).status_code == 404
 
 
+def test_a_grant_not_started_leaves_the_persons_other_organisations_usable(
+    client, controller_a, controller_b
+):
+    grant = grant_for(controller_a, starts_at=timezone.now() + timedelta(days=1))
+    MembershipFactory(user=grant.auditor, controller=controller_b, role=Role.ADMIN)
+    client.force_login(grant.auditor)
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 200
+    assert response.wsgi_request.controller == controller_b
+
+
 def test_revoking_ends_the_membership_at_once_and_keeps_the_grant(owner, controller_a):
     grant = grant_for(controller_a)
     audit_grant_revoke(grant=grant, by=owner)
