@@ -1,10 +1,11 @@
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.models import AuditAccessLog, AuditArea, AuditGrant
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
@@ -312,3 +313,39 @@ class DeletionRequestFactory(factory.django.DjangoModelFactory):
     requested_by = factory.SubFactory(UserFactory)
     status = "cooling_off"
     cooling_off_ends_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=14))
+
+
+class AuditGrantFactory(factory.django.DjangoModelFactory):
+    """An active grant over every area, terms already accepted (pass terms_accepted_at=None)."""
+
+    class Meta:
+        model = AuditGrant
+
+    controller = factory.SubFactory(ControllerFactory)
+    auditor = factory.SubFactory(UserFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    membership = factory.SubFactory(
+        MembershipFactory,
+        user=factory.SelfAttribute("..auditor"),
+        controller=factory.SelfAttribute("..controller"),
+        role=Membership.Role.AUDITOR,
+        expires_at=factory.SelfAttribute("..expires_at"),
+    )
+    areas = factory.LazyFunction(lambda: list(AuditArea.values))
+    terms_version = "1"
+    terms = "Keep what you see confidential."
+    created_by = factory.SubFactory(StaffFactory)
+    terms_accepted_at = factory.LazyFunction(timezone.now)
+
+
+class AuditAccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditAccessLog
+
+    grant = factory.SubFactory(AuditGrantFactory)
+    controller = factory.SelfAttribute("grant.controller")
+    path = "/portal/"
+    url_name = "dashboard"
+    method = "GET"
+    ip = "192.0.2.10"

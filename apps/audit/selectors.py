@@ -12,7 +12,7 @@ from django.apps import apps
 from django.db.models import ForeignKey, OuterRef, Q, Subquery
 
 from apps.audit import chain
-from apps.audit.models import TrailEntry
+from apps.audit.models import AuditArea, TrailEntry
 
 
 def trail_entries(
@@ -269,4 +269,123 @@ def register_as_of(*, controller, when: datetime.datetime, changes_limit: int = 
         subprocessors=sorted(subprocessors, key=lambda s: s.name),
         security_measures=sorted(measures, key=lambda m: m.name),
         changes_since=changes,
+    )
+
+
+# Customer audits ---------------------------------------------------------------------------
+
+# The tracked models a customer may read the history of, by audit area. How each is scoped to
+# one controller is in `controller_trail_entries`; a model missing here never reaches a customer.
+AREA_MODELS: dict[str, tuple[str, ...]] = {
+    AuditArea.PROCESSING_RECORD: (
+        "controllers.controller",
+        "processors.processor",
+        "processors.processingactivity",
+        "data_categories.datacategory",
+        "data_categories.datasubjectcategory",
+    ),
+    AuditArea.SUBPROCESSORS: (
+        "subprocessors.subprocessor",
+        "subprocessors.transfer",
+        "subprocessors.subprocessorchange",
+        "subprocessors.objection",
+    ),
+    AuditArea.SECURITY_MEASURES: ("processors.securitymeasure",),
+    AuditArea.DSAR: ("dsar.dsarticket",),
+    AuditArea.BREACHES: ("breaches.breachnotification",),
+}
+
+# Rows that carry the controller themselves (TrailEntry.controller).
+_OWN_ROWS = {
+    "controllers.controller",
+    "subprocessors.objection",
+    "dsar.dsarticket",
+}
+# Shared with every customer and announced to all of them.
+_SHARED_WITH_ALL = {"processors.processor", "subprocessors.subprocessorchange"}
+
+
+def models_of_areas(areas) -> set[str]:
+    return {label for area in areas for label in AREA_MODELS.get(area, ())}
+
+
+def controller_trail_scope(*, controller, areas) -> Q:
+    """Which trail entries belong to `controller`'s records in `areas`, as one filter.
+
+    Shared records (activities, their subprocessors, transfers, measures and categories) count
+    when they are in the controller's record now; breach notices once they were sent.
+    Queries: one per kind of shared record in the areas (at most six).
+    """
+    from apps.breaches.models import BreachNotification
+    from apps.processors.models import ProcessingActivity
+    from apps.subprocessors.models import Transfer
+
+    wanted = models_of_areas(areas)
+    scope = Q(pk__in=[])
+    own = sorted(wanted & _OWN_ROWS)
+    if own:
+        scope |= Q(controller_id=controller.pk, object_model__in=own)
+    shared = sorted(wanted & _SHARED_WITH_ALL)
+    if shared:
+        scope |= Q(object_model__in=shared)
+    activities = ProcessingActivity.objects.covering(controller).in_record()
+
+    def ids_of(label, values):
+        nonlocal scope
+        if label in wanted:
+            ids = [str(v) for v in values if v is not None]
+            scope |= Q(object_model=label, object_id__in=ids)
+
+    ids_of("processors.processingactivity", activities.values_list("pk", flat=True))
+    ids_of(
+        "data_categories.datacategory",
+        activities.values_list("data_categories", flat=True).distinct(),
+    )
+    ids_of(
+        "data_categories.datasubjectcategory",
+        activities.values_list("data_subject_categories", flat=True).distinct(),
+    )
+    subprocessor_ids = activities.values_list("subprocessors", flat=True).distinct()
+    ids_of("subprocessors.subprocessor", subprocessor_ids)
+    if "subprocessors.transfer" in wanted:
+        ids_of(
+            "subprocessors.transfer",
+            Transfer.objects.filter(subprocessor__in=subprocessor_ids).values_list("pk", flat=True),
+        )
+    ids_of(
+        "processors.securitymeasure",
+        activities.values_list("security_measures", flat=True).distinct(),
+    )
+    ids_of(
+        "breaches.breachnotification",
+        BreachNotification.objects.filter(controller=controller, sent_at__isnull=False).values_list(
+            "pk", flat=True
+        ),
+    )
+    return scope
+
+
+def controller_trail_entries(*, controller, areas):
+    """The trail of one controller's records in the given areas, newest first."""
+    return trail_entries().filter(controller_trail_scope(controller=controller, areas=areas))
+
+
+def audit_access_log_for(controller):
+    """The pages auditors opened at `controller`, newest first, with who opened them."""
+    from apps.audit.models import AuditAccessLog
+
+    return (
+        AuditAccessLog.objects.filter(controller=controller)
+        .select_related("grant__auditor")
+        .order_by("-at", "-pk")
+    )
+
+
+def audit_grants_for(controller):
+    from apps.audit.models import AuditGrant
+
+    return (
+        AuditGrant.objects.for_controller(controller)
+        .select_related("auditor", "created_by", "revoked_by")
+        .order_by("-starts_at", "-pk")
     )

@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
+from apps.audit.access import audit_gate
 from apps.controllers.models import Membership
 
 SESSION_KEY = "portal_controller_id"
@@ -29,12 +31,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_memberships(user) -> QuerySet[Membership]:
-    """The memberships that give `user` access to the portal now; an expired one gives none."""
+    """The memberships that give `user` access to the portal now; an expired one gives none,
+    nor one of a customer audit that has not started or was revoked."""
     if not user.is_authenticated:
         return Membership.objects.none()
+    now = timezone.now()
     return (
-        Membership.objects.current()
+        Membership.objects.current(now)
         .filter(user=user)
+        # A customer audit's membership counts only inside the grant's window (it ends with the
+        # grant's expiry; here its start and a revocation).
+        .exclude(Q(audit_grant__starts_at__gt=now) | Q(audit_grant__revoked_at__isnull=False))
         .select_related("controller")
         .order_by("controller__legal_name", "pk")
     )
@@ -73,6 +80,9 @@ def portal_view(
 
     - anonymous: redirect to the portal login;
     - no current membership: 404 (staff get a page that sends them to the admin);
+    - an auditor under a customer audit grant: 404 outside the grant's window or areas
+      (apps/portal/areas.py), the confidentiality terms first, every page logged
+      (apps/audit/access.py);
     - role not in `roles`: 403 (the page is the user's own controller's, so nothing leaks);
     - a POST (or other write) by a role not in `write_roles`: 403. By default auditors never
       write; views that change only the person's own session or password widen it.
@@ -95,6 +105,10 @@ def portal_view(
             request.membership = membership
             request.controller = membership.controller
             request.memberships = memberships
+            # Customer audits: grant window, confidentiality terms, areas, access log.
+            gated = audit_gate(request, membership)
+            if gated is not None:
+                return gated
             if membership.role not in roles:
                 return _forbidden(request, "This page is for your organisation's portal admins.")
             if request.method not in SAFE_METHODS and membership.role not in write_roles:

@@ -18,6 +18,7 @@ urlpatterns = [
     # Deletion and return: record downloads, data exports, deletion requests.
     path("", include("apps.offboarding.urls")),
     path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
+    path("audits/", include("apps.audit.portal_urls")),
     # Signing in and out, passwords, invitations.
     path("login/", views.login, name="login"),
     path("logout/", views.logout_view, name="logout"),

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.models import SecurityEvent, User
-from apps.audit.models import TrailEntry, TrailScrub
+from apps.audit.models import AuditAccessLog, AuditGrant, TrailEntry, TrailScrub
 from apps.breaches.models import BreachIncident
 from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
@@ -40,6 +40,8 @@ FACTORIES = {
     TrailScrub: factories.TrailScrubFactory,
     DataExport: factories.DataExportFactory,
     DeletionRequest: factories.DeletionRequestFactory,
+    AuditGrant: factories.AuditGrantFactory,
+    AuditAccessLog: factories.AuditAccessLogFactory,
 }
 
 PROJECT_ADMINS = [

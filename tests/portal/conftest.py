@@ -1,12 +1,20 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from apps.breaches.services import breach_controllers_confirm, breach_notify_controllers
 from apps.controllers.models import Membership
+from apps.dsar.services import dsar_attachment_add
 from apps.processors.models import ProcessingActivity
 from tests.factories import (
+    AuditGrantFactory,
+    BreachIncidentFactory,
     ControllerFactory,
+    DataExportFactory,
+    DeletionRequestFactory,
+    DsarTicketFactory,
     MembershipFactory,
     ProcessingActivityFactory,
     StaffFactory,
@@ -91,3 +99,36 @@ def activity_of_a(controller_a):
 @pytest.fixture
 def user_without_membership(db):
     return UserFactory()
+
+
+@pytest.fixture
+def objects_of_a(controller_a, activity_of_a):
+    """kwarg name → the value that points at an object of controller A."""
+    colleague = MembershipFactory(
+        controller=controller_a, role=Membership.Role.MEMBER, user__email="colleague@alpha.test"
+    )
+    ticket = DsarTicketFactory(controller=controller_a)
+    attachment = dsar_attachment_add(
+        ticket=ticket,
+        uploaded_by=None,
+        upload=SimpleUploadedFile("answer.txt", b"Alpha's answer"),
+        visible_to_customer=True,
+    )
+    staff = StaffFactory()
+    incident = BreachIncidentFactory(
+        title="Alpha-only incident", owner=staff, affected_controllers=[controller_a]
+    )
+    breach_controllers_confirm(incident=incident, by=staff)
+    breach_notify_controllers(incident=incident, by=staff)
+    grant = AuditGrantFactory(controller=controller_a, auditor__email="grantee@alpha.test")
+    return {
+        "activity_id": activity_of_a.pk,
+        "membership_id": colleague.pk,
+        "controller_id": controller_a.pk,
+        "ticket_reference": ticket.reference,
+        "attachment_id": attachment.pk,
+        "incident_id": incident.pk,
+        "export_id": DataExportFactory(controller=controller_a, ready=True).pk,
+        "deletion_id": DeletionRequestFactory(controller=controller_a).pk,
+        "grant_id": grant.pk,
+    }

@@ -2,25 +2,13 @@
 
 The URLs are found by walking the resolver, so a new portal URL is tested without being listed
 here. Each URL kwarg must map to an object of controller A (OBJECTS_OF_A); a URL with a kwarg
-that has no mapping fails the test instead of being skipped.
+that has no mapping fails the test instead of being skipped. The mapping is the `objects_of_a`
+fixture in tests/portal/conftest.py.
 """
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-
-from apps.breaches.services import breach_controllers_confirm, breach_notify_controllers
-from apps.controllers.models import Membership
-from apps.dsar.services import dsar_attachment_add
-from tests.factories import (
-    BreachIncidentFactory,
-    DataExportFactory,
-    DeletionRequestFactory,
-    DsarTicketFactory,
-    MembershipFactory,
-    StaffFactory,
-)
 
 # Pages anybody may open: signing in, resetting a password, accepting an invitation.
 PUBLIC = {
@@ -57,37 +45,6 @@ PATTERNS = portal_patterns()
 SCOPED = [(name, kwargs) for name, kwargs in PATTERNS if name not in PUBLIC]
 
 
-@pytest.fixture
-def objects_of_a(controller_a, activity_of_a):
-    """kwarg name → the value that points at an object of controller A."""
-    colleague = MembershipFactory(
-        controller=controller_a, role=Membership.Role.MEMBER, user__email="colleague@alpha.test"
-    )
-    ticket = DsarTicketFactory(controller=controller_a)
-    attachment = dsar_attachment_add(
-        ticket=ticket,
-        uploaded_by=None,
-        upload=SimpleUploadedFile("answer.txt", b"Alpha's answer"),
-        visible_to_customer=True,
-    )
-    staff = StaffFactory()
-    incident = BreachIncidentFactory(
-        title="Alpha-only incident", owner=staff, affected_controllers=[controller_a]
-    )
-    breach_controllers_confirm(incident=incident, by=staff)
-    breach_notify_controllers(incident=incident, by=staff)
-    return {
-        "activity_id": activity_of_a.pk,
-        "membership_id": colleague.pk,
-        "controller_id": controller_a.pk,
-        "ticket_reference": ticket.reference,
-        "attachment_id": attachment.pk,
-        "incident_id": incident.pk,
-        "export_id": DataExportFactory(controller=controller_a, ready=True).pk,
-        "deletion_id": DeletionRequestFactory(controller=controller_a).pk,
-    }
-
-
 # What a response of A's controller shows; none of it may reach a user of B.
 MARKERS_OF_A = [
     "Alpha Apps Ltd",
@@ -95,13 +52,14 @@ MARKERS_OF_A = [
     "colleague@alpha.test",
     "DSAR-2000-",
     "Alpha-only incident",
+    "grantee@alpha.test",
 ]
 
 
 def url_for(name, kwargs, objects):
     missing = kwargs - objects.keys()
     assert not missing, (
-        f"portal:{name} takes {missing}: add them to objects_of_a in {__name__} so the URL is "
+        f"portal:{name} takes {missing}: add them to the objects_of_a fixture in tests/portal/conftest.py so the URL is "
         "tested against another controller's objects"
     )
     return reverse(f"portal:{name}", kwargs={k: objects[k] for k in kwargs})

@@ -17,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.accounts.models import User
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
 from apps.accounts.two_factor import base32_secret
+from apps.audit.forms import DEFAULT_AUDIT_TERMS
+from apps.audit.models import AuditArea, AuditGrant
 from apps.breaches.models import BreachIncident
 from apps.breaches.services import (
     breach_controllers_confirm,
@@ -239,7 +241,9 @@ class Command(BaseCommand):
         for controller in CONTROLLERS:
             for email, _, role in controller["users"]:
                 self.stdout.write(f"  {controller['legal_name']:<20} {role:<8} {email}")
-        self.stdout.write(f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (90 days)")
+        self.stdout.write(
+            f"  {'Acme Fitness Ltd':<20} {'auditor':<8} {EXTERNAL_AUDITOR} (audit grant, 90 days)"
+        )
         self.stdout.write(self.style.SUCCESS(f"seed_demo: {self.written} rows written or changed."))
 
     def seed_requests(self, acme, agent):
@@ -505,12 +509,29 @@ class Command(BaseCommand):
         acme = Controller.objects.get(legal_name="Acme Fitness Ltd")
         membership = Membership.objects.filter(user=auditor, controller=acme).first()
         if membership is None:
-            Membership.objects.create(
+            membership = Membership.objects.create(
                 user=auditor,
                 controller=acme,
                 role=Membership.Role.AUDITOR,
                 expires_at=timezone.now() + timedelta(days=90),
             )
+            self.written += 1
+        # ...under a customer audit grant: every area, terms to accept on first sign-in.
+        if not AuditGrant.objects.filter(membership=membership).exists():
+            grant = AuditGrant(
+                auditor=auditor,
+                controller=acme,
+                membership=membership,
+                areas=list(AuditArea.values),
+                starts_at=min(membership.created_at, timezone.now()),
+                expires_at=membership.expires_at or timezone.now() + timedelta(days=90),
+                terms_version="1",
+                terms=DEFAULT_AUDIT_TERMS,
+                created_by=User.objects.get(email=STAFF[0][0]),
+            )
+            grant._change_reason = "seed_demo"
+            grant.full_clean()
+            grant.save()
             self.written += 1
 
         self.seed_requests(acme, staff[SUPPORT_AGENT])

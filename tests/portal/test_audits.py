@@ -1,0 +1,566 @@
+"""Customer audits: a named auditor's read-only, time-boxed, area-limited access to one controller."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditAccessLog, AuditArea, AuditGrant, TrailEntry
+from apps.audit.services import audit_grant_create, audit_grant_revoke
+from apps.controllers.models import Membership
+from apps.notifications.models import Notification
+from apps.processors.models import ProcessingActivity
+from tests.audit.test_trail import guards_off
+from tests.factories import (
+    AuditAccessLogFactory,
+    AuditGrantFactory,
+    MembershipFactory,
+    StaffFactory,
+)
+from tests.portal.conftest import approved_activity
+from tests.portal.test_isolation import PATTERNS, POST_ONLY, PUBLIC, url_for
+
+Role = Membership.Role
+SCOPED = [(name, kwargs) for name, kwargs in PATTERNS if name not in PUBLIC]
+
+
+def open_page(client, name, url):
+    return client.post(url) if name in POST_ONLY else client.get(url)
+
+
+def grant_for(controller, **kwargs):
+    kwargs.setdefault("auditor__email", "grantee@audit.test")
+    return AuditGrantFactory(controller=controller, **kwargs)
+
+
+# The grant's window -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "kwargs"), SCOPED, ids=[n for n, _ in SCOPED])
+def test_an_expired_grant_sees_nothing(name, kwargs, client, controller_a, objects_of_a):
+    grant = grant_for(
+        controller_a,
+        starts_at=timezone.now() - timedelta(days=10),
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    client.force_login(grant.auditor)
+    response = open_page(client, name, url_for(name, kwargs, objects_of_a))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("name", "kwargs"), SCOPED, ids=[n for n, _ in SCOPED])
+def test_a_revoked_grant_sees_nothing(name, kwargs, client, owner, controller_a, objects_of_a):
+    grant = grant_for(controller_a)
+    audit_grant_revoke(grant=grant, by=owner)
+    client.force_login(grant.auditor)
+    response = open_page(client, name, url_for(name, kwargs, objects_of_a))
+    assert response.status_code == 404
+
+
+def test_a_grant_not_started_yet_sees_nothing(client, controller_a):
+    grant = grant_for(controller_a, starts_at=timezone.now() + timedelta(days=1))
+    client.force_login(grant.auditor)
+    assert client.get(reverse("portal:dashboard")).status_code == 404
+    assert client.get(reverse("portal:audit_terms")).status_code == 404
+
+
+def test_a_grant_not_started_leaves_the_persons_other_organisations_usable(
+    client, controller_a, controller_b
+):
+    grant = grant_for(controller_a, starts_at=timezone.now() + timedelta(days=1))
+    MembershipFactory(user=grant.auditor, controller=controller_b, role=Role.ADMIN)
+    client.force_login(grant.auditor)
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 200
+    assert response.wsgi_request.controller == controller_b
+
+
+def test_revoking_ends_the_membership_at_once_and_keeps_the_grant(owner, controller_a):
+    grant = grant_for(controller_a)
+    audit_grant_revoke(grant=grant, by=owner)
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoked_by == owner
+    assert not grant.membership.is_current
+    assert grant.history.first().history_change_reason == "audit.grant.revoked"
+    with pytest.raises(ValidationError):
+        audit_grant_revoke(grant=grant, by=owner)
+
+
+# Scope: one controller, chosen areas --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "kwargs"), SCOPED, ids=[n for n, _ in SCOPED])
+def test_a_grant_on_another_controller_reaches_nothing_of_a(
+    name, kwargs, client, controller_b, objects_of_a
+):
+    grant = grant_for(controller_b)
+    client.force_login(grant.auditor)
+    response = open_page(client, name, url_for(name, kwargs, objects_of_a))
+    if kwargs and response.status_code == 403:
+        # Auditors never write: a write is refused for the role before any object is looked
+        # up, so A's id and an id that exists nowhere get the same answer.
+        nowhere = {key: 999_999 if key.endswith("_id") else "NOWHERE-0" for key in kwargs}
+        assert name in POST_ONLY
+        assert open_page(client, name, url_for(name, kwargs, nowhere)).status_code == 403
+    elif kwargs:
+        assert response.status_code == 404
+    else:
+        content = response.content.decode()
+        assert "Alpha Apps Ltd" not in content
+        assert "Alpha-only secret activity" not in content
+
+
+def test_a_grant_opens_only_its_areas(client, controller_a, activity_of_a):
+    grant = grant_for(controller_a, areas=[AuditArea.SUBPROCESSORS])
+    client.force_login(grant.auditor)
+    assert client.get(reverse("portal:dashboard")).status_code == 200
+    assert client.get(reverse("portal:subprocessor_list")).status_code == 200
+    for url in (
+        reverse("portal:activity_list"),
+        reverse("portal:activity_detail", kwargs={"activity_id": activity_of_a.pk}),
+        reverse("portal:audit_history"),
+        reverse("portal:audit_register_as_of"),
+        reverse("portal:member_list"),
+        reverse("portal:audit_access_log"),
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_grant_with_every_area_still_cannot_manage_or_write(client, controller_a):
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    assert client.get(reverse("portal:audit_grant_list")).status_code == 404
+    assert client.get(reverse("portal:member_invite")).status_code == 404
+    assert client.get(reverse("portal:activity_list")).status_code == 200
+
+
+def test_an_auditor_cannot_switch_to_a_controller_outside_the_grant(
+    client, controller_a, controller_b
+):
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    url = reverse("portal:switch_controller", kwargs={"controller_id": controller_b.pk})
+    assert client.post(url).status_code == 404
+
+
+# Confidentiality terms ----------------------------------------------------------------------
+
+
+def test_terms_come_first_and_acceptance_is_recorded_with_time_and_address(client, controller_a):
+    grant = grant_for(controller_a, terms_accepted_at=None, terms="Say nothing of what you see.")
+    client.force_login(grant.auditor)
+    for name in ("dashboard", "activity_list", "subprocessor_list", "account", "audit_history"):
+        response = client.get(reverse(f"portal:{name}"))
+        assert response.status_code == 302, name
+        assert response["Location"] == reverse("portal:audit_terms")
+    page = client.get(reverse("portal:audit_terms"))
+    assert "Say nothing of what you see." in page.content.decode()
+
+    refused = client.post(reverse("portal:audit_terms"), {})
+    assert refused.status_code == 200
+    grant.refresh_from_db()
+    assert grant.terms_accepted_at is None
+
+    before = timezone.now()
+    response = client.post(reverse("portal:audit_terms"), {"accept": "on"})
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.terms_accepted_at >= before
+    assert grant.terms_accepted_ip == "127.0.0.1"
+    assert grant.history.first().history_change_reason == "audit.grant.terms_accepted"
+    assert client.get(reverse("portal:dashboard")).status_code == 200
+
+
+def test_the_terms_page_has_nothing_to_accept_for_a_customer_admin(client, owner):
+    client.force_login(owner)
+    response = client.get(reverse("portal:audit_terms"))
+    assert response.status_code == 200
+    assert client.post(reverse("portal:audit_terms"), {"accept": "on"}).status_code == 404
+
+
+# The access log -----------------------------------------------------------------------------
+
+
+def test_every_page_an_auditor_opens_is_logged(client, controller_a, activity_of_a):
+    grant = grant_for(controller_a, terms_accepted_at=None)
+    client.force_login(grant.auditor)
+    client.get(reverse("portal:dashboard"))  # sent to the terms: not a page opened
+    client.get(reverse("portal:audit_terms"))
+    client.post(reverse("portal:audit_terms"), {"accept": "on"})
+    client.get(reverse("portal:activity_detail", kwargs={"activity_id": activity_of_a.pk}))
+    lines = list(AuditAccessLog.objects.filter(grant=grant).order_by("pk"))
+    assert [(line.method, line.url_name) for line in lines] == [
+        ("GET", "audit_terms"),
+        ("POST", "audit_terms"),
+        ("GET", "activity_detail"),
+    ]
+    assert lines[-1].path == f"/portal/records/{activity_of_a.pk}/"
+    assert lines[-1].controller == controller_a and lines[-1].ip == "127.0.0.1"
+
+
+def test_pages_outside_the_grant_are_not_logged_as_opened(client, controller_a):
+    grant = grant_for(controller_a, areas=[AuditArea.SUBPROCESSORS])
+    client.force_login(grant.auditor)
+    client.get(reverse("portal:activity_list"))
+    assert not AuditAccessLog.objects.exists()
+
+
+def test_customer_admins_see_the_access_log_newest_first(client, owner, controller_a):
+    grant = grant_for(controller_a)
+    AuditAccessLogFactory(grant=grant, path="/portal/older/")
+    AuditAccessLogFactory(grant=grant, path="/portal/newer/")
+    AuditAccessLogFactory(path="/portal/of-another-controller/")
+    client.force_login(owner)
+    content = client.get(reverse("portal:audit_access_log")).content.decode()
+    assert "grantee@audit.test" in content
+    assert content.index("/portal/newer/") < content.index("/portal/older/")
+    assert "/portal/of-another-controller/" not in content
+
+
+@pytest.mark.parametrize("who", ["member", "auditor"])
+def test_members_and_auditors_do_not_see_the_access_log(who, client, request, controller_a):
+    AuditAccessLogFactory(grant=grant_for(controller_a))
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    assert client.get(reverse("portal:audit_access_log")).status_code == 403
+
+
+# Granting -----------------------------------------------------------------------------------
+
+
+def test_a_customer_admin_grants_an_audit_and_a_new_auditor_is_invited(client, owner, controller_a):
+    client.force_login(owner)
+    start = timezone.now()
+    response = client.post(
+        reverse("portal:audit_grant_create"),
+        {
+            "auditor_email": "New.Auditor@Firm.test",
+            "auditor_name": "Nia Auditor",
+            "areas": [AuditArea.PROCESSING_RECORD, AuditArea.HISTORY],
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "expires_at": (start + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
+            "terms_version": "2",
+            "terms": "Confidential.",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    grant = AuditGrant.objects.get()
+    assert grant.auditor.email == "new.auditor@firm.test"
+    assert grant.areas == [AuditArea.PROCESSING_RECORD, AuditArea.HISTORY]
+    assert grant.created_by == owner
+    membership = grant.membership
+    assert membership.role == Role.AUDITOR and membership.expires_at == grant.expires_at
+    assert grant.history.first().history_user == owner
+    # The invitation to set a password goes through the outbox.
+    assert Notification.objects.filter(
+        recipient="new.auditor@firm.test", kind="portal.invitation"
+    ).exists()
+
+
+def test_a_grant_must_end_after_it_starts_and_in_the_future(client, owner, controller_a):
+    client.force_login(owner)
+    start = timezone.now()
+    response = client.post(
+        reverse("portal:audit_grant_create"),
+        {
+            "auditor_email": "a@firm.test",
+            "auditor_name": "A",
+            "areas": [AuditArea.HISTORY],
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "expires_at": (start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "terms_version": "1",
+            "terms": "Confidential.",
+        },
+    )
+    assert response.status_code == 200
+    assert "The audit must end after it starts." in response.content.decode()
+    assert not AuditGrant.objects.exists()
+    assert not Membership.objects.filter(user__email="a@firm.test").exists()
+
+
+def test_someone_with_access_already_cannot_be_granted_an_audit(owner, member, controller_a):
+    with pytest.raises(ValidationError) as error:
+        audit_grant_create(
+            controller=controller_a,
+            auditor_email=member.email,
+            auditor_name="M",
+            areas=[AuditArea.HISTORY],
+            starts_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=3),
+            terms="T",
+            terms_version="1",
+            by=owner,
+        )
+    assert "auditor_email" in error.value.error_dict
+    assert not AuditGrant.objects.exists()
+
+
+def test_a_member_cannot_grant_through_the_service(member, controller_a):
+    with pytest.raises(ValidationError):
+        audit_grant_create(
+            controller=controller_a,
+            auditor_email="x@firm.test",
+            auditor_name="X",
+            areas=[AuditArea.HISTORY],
+            starts_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=3),
+            terms="T",
+            terms_version="1",
+            by=member,
+        )
+
+
+def test_an_ended_audit_can_be_granted_again(owner, controller_a):
+    old = grant_for(
+        controller_a,
+        starts_at=timezone.now() - timedelta(days=10),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    new = audit_grant_create(
+        controller=controller_a,
+        auditor_email=old.auditor.email,
+        auditor_name="Again",
+        areas=[AuditArea.HISTORY],
+        starts_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=3),
+        terms="T",
+        terms_version="1",
+        by=owner,
+    )
+    old.refresh_from_db()
+    assert old.membership is None
+    assert new.membership.is_current and new.auditor == old.auditor
+
+
+def test_staff_grant_an_audit_in_the_admin(officer_client, controller_a):
+    start = timezone.now()
+    response = officer_client.post(
+        reverse("admin:audit_auditgrant_add"),
+        {
+            "auditor_email": "ext@firm.test",
+            "auditor_name": "Ext",
+            "controller": controller_a.pk,
+            "areas": [AuditArea.SUBPROCESSORS],
+            "starts_at_0": start.strftime("%Y-%m-%d"),
+            "starts_at_1": start.strftime("%H:%M:%S"),
+            "expires_at_0": (start + timedelta(days=5)).strftime("%Y-%m-%d"),
+            "expires_at_1": start.strftime("%H:%M:%S"),
+            "terms_version": "1",
+            "terms": "Confidential.",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    grant = AuditGrant.objects.get()
+    assert grant.auditor.email == "ext@firm.test" and grant.membership.role == Role.AUDITOR
+
+
+def test_the_admin_add_form_shows_a_bad_grant_as_field_errors(officer_client, controller_a):
+    start = timezone.now()
+    response = officer_client.post(
+        reverse("admin:audit_auditgrant_add"),
+        {
+            "auditor_email": "ext@firm.test",
+            "auditor_name": "Ext",
+            "controller": controller_a.pk,
+            "areas": [AuditArea.SUBPROCESSORS],
+            "starts_at_0": start.strftime("%Y-%m-%d"),
+            "starts_at_1": start.strftime("%H:%M:%S"),
+            "expires_at_0": (start - timedelta(days=5)).strftime("%Y-%m-%d"),
+            "expires_at_1": start.strftime("%H:%M:%S"),
+            "terms_version": "1",
+            "terms": "Confidential.",
+        },
+    )
+    assert response.status_code == 200
+    assert "The audit must end after it starts." in response.content.decode()
+    assert not AuditGrant.objects.exists()
+
+
+def test_staff_read_the_access_log_in_the_admin_and_cannot_change_it(
+    client, staff_auditor, controller_a
+):
+    line = AuditAccessLogFactory(grant=grant_for(controller_a))
+    client.force_login(staff_auditor)
+    assert client.get(reverse("admin:audit_auditaccesslog_changelist")).status_code == 200
+    url = reverse("admin:audit_auditaccesslog_change", args=[line.pk])
+    assert client.post(url, {"path": "/changed/"}).status_code == 403
+    line.refresh_from_db()
+    assert line.path == "/portal/"
+
+
+# History and the register as of a date ------------------------------------------------------
+
+
+def test_history_shows_field_changes_of_the_granted_areas_only(client, controller_a, officer):
+    activity = approved_activity(
+        name="Sign-in", covers_all_controllers=False, controllers=[controller_a]
+    )
+    activity.purpose = "Authenticate end users"
+    activity._history_user = officer
+    activity.save()
+    controller_a.contact_name = "Casey Contact"
+    controller_a.save()
+    grant = grant_for(controller_a, areas=[AuditArea.HISTORY, AuditArea.PROCESSING_RECORD])
+    client.force_login(grant.auditor)
+    content = client.get(reverse("portal:audit_history")).content.decode()
+    assert "Sign-in" in content and "Authenticate end users" in content
+    assert "Casey Contact" in content
+    assert officer.email in content
+
+    narrow = grant_for(controller_a, auditor__email="narrow@audit.test", areas=[AuditArea.HISTORY])
+    client.force_login(narrow.auditor)
+    content = client.get(reverse("portal:audit_history")).content.decode()
+    assert "Sign-in" not in content and "Casey Contact" not in content
+
+
+def test_history_never_shows_another_controllers_records(client, controller_a, controller_b):
+    approved_activity(name="Bravo-only", covers_all_controllers=False, controllers=[controller_b])
+    controller_b.contact_name = "Bravo Contact"
+    controller_b.save()
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    content = client.get(reverse("portal:audit_history")).content.decode()
+    assert "Bravo-only" not in content and "Bravo Contact" not in content
+
+
+def test_history_pages_by_keyset(client, owner, controller_a):
+    for n in range(60):
+        controller_a.contact_name = f"Contact {n:02d}"
+        controller_a.save()
+    client.force_login(owner)
+    first = client.get(reverse("portal:audit_history"))
+    assert first.context["next_cursor"]
+    second = client.get(reverse("portal:audit_history"), {"before": first.context["next_cursor"]})
+    first_ids = {e.pk for e, _ in first.context["rows"]}
+    second_ids = {e.pk for e, _ in second.context["rows"]}
+    assert first_ids and second_ids and not first_ids & second_ids
+    assert client.get(reverse("portal:audit_history"), {"before": "junk"}).status_code == 200
+
+
+def test_the_register_as_of_a_date_shows_then_and_what_changed_since(client, owner, controller_a):
+    activity = approved_activity(
+        name="Routing", covers_all_controllers=False, controllers=[controller_a]
+    )
+    yesterday = timezone.localdate() - timedelta(days=1)
+    # Move the activity's past back two days (the trail with it), then change it today.
+    two_days_ago = timezone.now() - timedelta(days=2)
+    with guards_off(ProcessingActivity.history.model._meta.db_table, "audit_trailentry"):
+        activity.history.update(history_date=two_days_ago)
+        TrailEntry.objects.filter(object_model="processors.processingactivity").update(
+            history_date=two_days_ago
+        )
+    activity.purpose = "Route requests to the nearest edge"
+    activity.save()
+    client.force_login(owner)
+    response = client.get(reverse("portal:audit_register_as_of"), {"on": yesterday.isoformat()})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert [a.name for a in response.context["snapshot"].activities] == ["Routing"]
+    assert "Routing" in content
+    assert "Route requests to the nearest edge" in content  # the change since, as a diff
+
+
+def test_the_register_as_of_refuses_a_future_date(client, owner):
+    client.force_login(owner)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = client.get(reverse("portal:audit_register_as_of"), {"on": tomorrow.isoformat()})
+    assert response.status_code == 200
+    assert "Choose today or a day in the past." in response.content.decode()
+
+
+def test_a_member_does_not_read_history(client, member):
+    client.force_login(member)
+    assert client.get(reverse("portal:audit_history")).status_code == 403
+
+
+def test_a_staff_account_cannot_be_an_audited_auditor(owner, controller_a):
+    staff = StaffFactory()
+    with pytest.raises(ValidationError):
+        audit_grant_create(
+            controller=controller_a,
+            auditor_email=staff.email,
+            auditor_name="S",
+            areas=[AuditArea.HISTORY],
+            starts_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=3),
+            terms="T",
+            terms_version="1",
+            by=owner,
+        )
+
+
+# Query counts -------------------------------------------------------------------------------
+
+
+def add_grants(ctx, n):
+    AuditGrantFactory.create_batch(n, controller=ctx["controller"])
+
+
+def add_access_lines(ctx, n):
+    grant = ctx.setdefault("grant", AuditGrantFactory(controller=ctx["controller"]))
+    AuditAccessLogFactory.create_batch(n, grant=grant)
+
+
+def add_changes(ctx, n):
+    for i in range(n):
+        approved_activity(covers_all_controllers=False, controllers=[ctx["controller"]])
+        ctx["controller"].contact_name = f"Contact {ctx.setdefault('i', 0) + i}"
+        ctx["controller"].save()
+    ctx["i"] = ctx.get("i", 0) + n
+
+
+LIST_PAGES = {
+    "portal:audit_grant_list": add_grants,
+    "portal:audit_access_log": add_access_lines,
+    "portal:audit_history": add_changes,
+}
+
+
+def count_queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params or {}).status_code == 200
+    return queries
+
+
+@pytest.mark.parametrize("name", LIST_PAGES)
+def test_audit_pages_cost_the_same_queries_with_2_rows_as_with_50(
+    name, client, owner, controller_a
+):
+    ctx = {"controller": controller_a}
+    client.force_login(owner)
+    LIST_PAGES[name](ctx, 2)
+    with_two = count_queries(client, reverse(name))
+    LIST_PAGES[name](ctx, 48)
+    with_fifty = count_queries(client, reverse(name))
+    assert len(with_fifty) == len(with_two), [q["sql"] for q in with_fifty.captured_queries]
+
+
+def test_an_auditors_pages_cost_the_same_queries_with_2_rows_as_with_50(client, controller_a):
+    grant = grant_for(controller_a)
+    ctx = {"controller": controller_a}
+    client.force_login(grant.auditor)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    for name, params in (
+        ("portal:audit_history", None),
+        ("portal:audit_register_as_of", {"on": yesterday}),
+        ("portal:activity_list", None),
+    ):
+        add_changes(ctx, 2)
+        with_two = count_queries(client, reverse(name), params)
+        add_changes(ctx, 48)
+        with_fifty = count_queries(client, reverse(name), params)
+        assert len(with_fifty) == len(with_two), name
+
+
+def test_the_audit_gate_costs_an_auditor_two_queries(client, controller_a, owner):
+    """The grant (one SELECT) and the access-log line (one INSERT); nothing for other roles."""
+    grant = grant_for(controller_a, areas=list(AuditArea.values))
+    client.force_login(owner)
+    as_owner = count_queries(client, reverse("portal:activity_list"))
+    client.force_login(grant.auditor)
+    as_auditor = count_queries(client, reverse("portal:activity_list"))
+    assert len(as_auditor) == len(as_owner) + 2
