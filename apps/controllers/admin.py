@@ -48,7 +48,18 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
                 )
             },
         ),
-        ("Agreement", {"fields": ("dpa_version", "dpa_accepted_on", "status", "terminated_on")}),
+        (
+            "Agreement",
+            {
+                "fields": (
+                    "dpa_version",
+                    "dpa_accepted_on",
+                    "status",
+                    "terminated_on",
+                    "require_admin_two_factor",
+                )
+            },
+        ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 

@@ -37,6 +37,11 @@ class Controller(TimeStampedModel):
     dpa_accepted_on = models.DateField("DPA accepted on", null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     terminated_on = models.DateField(null=True, blank=True)
+    require_admin_two_factor = models.BooleanField(
+        "admins must use two-factor authentication",
+        default=False,
+        help_text="The customer's portal admins then sign in with a code from an authenticator.",
+    )
 
     history = HistoricalRecords()
     objects = ControllerQuerySet.as_manager()

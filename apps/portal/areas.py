@@ -24,6 +24,9 @@ PAGE_AREAS: dict[str, str] = {
     "switch_controller": ANY_GRANT,
     "password_change": ANY_GRANT,
     "password_change_done": ANY_GRANT,
+    "two_factor_setup": ANY_GRANT,
+    "two_factor_disable": ANY_GRANT,
+    "two_factor_policy": NOT_FOR_AUDITORS,
     "activity_list": AuditArea.PROCESSING_RECORD,
     "activity_detail": AuditArea.PROCESSING_RECORD,
     "subprocessor_list": AuditArea.SUBPROCESSORS,
@@ -63,6 +66,7 @@ PAGE_AREAS: dict[str, str] = {
     "audit_access_log": NOT_FOR_AUDITORS,
     # Outside portal_view.
     "login": PUBLIC,
+    "login_code": PUBLIC,
     "logout": PUBLIC,
     "password_reset": PUBLIC,
     "password_reset_done": PUBLIC,

@@ -10,10 +10,12 @@ is a 404 whatever its id: a 403 would confirm that it exists.
 from collections.abc import Callable, Iterable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.access import audit_gate
@@ -66,6 +68,23 @@ def choose_controller(request: HttpRequest, controller_id: int) -> Membership:
     raise Http404("No current membership of that controller.")
 
 
+# Pages an admin reaches before the second factor its organisation requires.
+TWO_FACTOR_PAGES = frozenset({"two_factor_setup"})
+
+
+def _second_factor_needed(request):
+    from apps.accounts.two_factor import has_confirmed_device
+
+    if has_confirmed_device(request.user):
+        return redirect_to_login(request.get_full_path(), login_url=reverse("portal:login_code"))
+    messages.info(
+        request,
+        f"{request.controller} requires its portal admins to use two-factor authentication. "
+        "Set it up to continue.",
+    )
+    return redirect("portal:two_factor_setup")
+
+
 def _forbidden(request, message: str):
     return render(request, "portal/forbidden.html", {"message": message}, status=403)
 
@@ -105,6 +124,15 @@ def portal_view(
             request.membership = membership
             request.controller = membership.controller
             request.memberships = memberships
+            # An organisation that requires two factors of its admins: no page until they have
+            # signed in with a code (or set up an authenticator to do so).
+            if (
+                membership.role == Role.ADMIN
+                and membership.controller.require_admin_two_factor
+                and not request.user.is_verified()
+                and getattr(request.resolver_match, "url_name", None) not in TWO_FACTOR_PAGES
+            ):
+                return _second_factor_needed(request)
             # Customer audits: grant window, confidentiality terms, areas, access log.
             gated = audit_gate(request, membership)
             if gated is not None:

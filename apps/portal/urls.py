@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from apps.portal import views
+from apps.portal import two_factor, views
 
 app_name = "portal"
 
@@ -20,7 +20,11 @@ urlpatterns = [
     path("switch/<int:controller_id>/", views.switch_controller, name="switch_controller"),
     path("audits/", include("apps.audit.portal_urls")),
     # Signing in and out, passwords, invitations.
-    path("login/", views.login, name="login"),
+    path("login/", two_factor.PortalLoginView.as_view(), name="login"),
+    path("login/code/", two_factor.login_code, name="login_code"),
+    path("account/two-factor/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/off/", two_factor.two_factor_disable, name="two_factor_disable"),
+    path("members/two-factor/", two_factor.two_factor_policy, name="two_factor_policy"),
     path("logout/", views.logout_view, name="logout"),
     path("password/change/", views.password_change, name="password_change"),
     path("password/change/done/", views.password_change_done, name="password_change_done"),

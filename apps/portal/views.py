@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.offboarding.forms import ObjectionForm
 from apps.portal import selectors
-from apps.portal.forms import InviteForm, LoginForm, PortalPasswordResetForm
+from apps.portal.forms import InviteForm, PortalPasswordResetForm
 from apps.portal.services import membership_invite, membership_remove
 from apps.portal.tenancy import (
     ALL_ROLES,
@@ -162,11 +162,6 @@ def switch_controller(request, controller_id: int):
     return redirect("portal:dashboard")
 
 
-login = auth_views.LoginView.as_view(
-    template_name="portal/login.html",
-    authentication_form=LoginForm,
-    redirect_authenticated_user=True,
-)
 logout_view = auth_views.LogoutView.as_view()
 
 # A person's own password, not the controller's data: every role may change it.

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 # Pages anybody may open: signing in, resetting a password, accepting an invitation.
 PUBLIC = {
     "login",
+    "login_code",
     "logout",
     "password_reset",
     "password_reset_done",
@@ -21,7 +22,13 @@ PUBLIC = {
     "invitation_accept",
 }
 # Views that only accept POST.
-POST_ONLY = {"switch_controller", "logout", "breach_incident_acknowledge"}
+POST_ONLY = {
+    "switch_controller",
+    "logout",
+    "breach_incident_acknowledge",
+    "two_factor_disable",
+    "two_factor_policy",
+}
 
 
 def portal_patterns():
