@@ -349,3 +349,12 @@ class AuditAccessLogFactory(factory.django.DjangoModelFactory):
     url_name = "dashboard"
     method = "GET"
     ip = "192.0.2.10"
+
+
+class ReferenceCounterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "core.ReferenceCounter"
+
+    prefix = "DSAR"
+    year = factory.Sequence(lambda n: 2000 + n)
+    last_number = 7

@@ -24,21 +24,6 @@ def notify_target_delta() -> timedelta:
     return timedelta(hours=settings.BREACH_NOTIFY_TARGET_HOURS)
 
 
-class IncidentReferenceCounter(models.Model):
-    """The last incident number handed out in a year; its row is locked while a number is taken.
-
-    Kept apart from the incidents so that a number is never reused, even after a deletion.
-    """
-
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    history = HistoricalRecords()
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
-
-
 class BreachIncidentQuerySet(models.QuerySet):
     def for_controller(self, controller):
         """Incidents this controller has been notified of: what its portal may show."""

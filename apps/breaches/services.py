@@ -15,9 +15,9 @@ from apps.breaches.models import (
     BreachNotification,
     BreachUpdate,
     BreachUpdateDelivery,
-    IncidentReferenceCounter,
 )
 from apps.controllers.models import Controller, Membership
+from apps.core.services import reference_next
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import ProcessingActivity, Processor
@@ -41,21 +41,11 @@ def _stamp(obj, *, by, reason: str) -> None:
         obj._history_user = by
 
 
-def _next_reference(year: int) -> str:
-    # get_or_create survives a concurrent first incident of the year; the row lock then
-    # serialises everyone taking a number.
-    IncidentReferenceCounter.objects.get_or_create(year=year)
-    counter = IncidentReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"INC-{year}-{counter.last_number:04d}"
-
-
 @transaction.atomic
 def breach_incident_create(*, incident: BreachIncident, by) -> BreachIncident:
     """Save a new incident under the next reference of the year. Many-to-many fields follow."""
     incident.full_clean(exclude=["reference"])
-    incident.reference = _next_reference(timezone.now().year)
+    incident.reference = reference_next(prefix="INC", year=timezone.now().year)
     _stamp(incident, by=by, reason="breaches.incident.created")
     incident.save()
     return incident

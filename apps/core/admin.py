@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.models import ReferenceCounter
+
 
 class RegisterAdmin(SimpleHistoryAdmin):
     list_per_page = 50
@@ -78,3 +80,20 @@ class RegisterTableAdminMixin:
         extra_context = extra_context or {}
         extra_context["has_export_permission"] = self.has_export_permission(request)
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(ReferenceCounter)
+class ReferenceCounterAdmin(RegisterAdmin):
+    list_display = ["prefix", "year", "last_number"]
+    list_filter = ["prefix"]
+    readonly_fields = ["prefix", "year", "last_number"]
+
+    # Numbers are taken by the services that create tickets and incidents, never by hand.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,5 @@
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class TimeStampedModel(models.Model):
@@ -7,3 +8,25 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out for a readable reference (DSAR-2026-0001, INC-2026-0001).
+
+    One row per prefix and year, locked while a number is taken and never decremented, so a
+    number is never handed out twice, even after the record that carried it is deleted.
+    """
+
+    prefix = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="reference_counter_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last_number}"

@@ -40,19 +40,6 @@ def attachment_path(instance, filename: str) -> str:
     return f"dsar/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
 
 
-class DsarReferenceCounter(models.Model):
-    """The last reference number handed out per year. Locked while a number is taken, and never
-    decremented, so a deleted ticket's reference is never reused."""
-
-    year = models.PositiveSmallIntegerField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    history = HistoricalRecords()
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
-
-
 class DsarTicketQuerySet(models.QuerySet):
     def for_controller(self, controller):
         """The only way the portal reaches tickets: one controller's, nobody else's."""

@@ -12,12 +12,12 @@ from django.utils import timezone
 from apps.accounts.roles import SUPPORT_AGENT
 from apps.audit.services import history_rows_scrub
 from apps.controllers.models import Controller, Membership
+from apps.core.services import reference_next
 from apps.dsar.models import (
     SCRUBBED,
     DsarAttachment,
     DsarPause,
     DsarPropagation,
-    DsarReferenceCounter,
     DsarTicket,
     DsarTimelineEntry,
 )
@@ -121,17 +121,6 @@ def _save(obj, *, by, reason: str) -> None:
 # --- submission -------------------------------------------------------------------------------
 
 
-def _next_reference(year: int) -> str:
-    DsarReferenceCounter.objects.get_or_create(year=year)
-    # The lock serialises concurrent submissions; the counter only grows, so a deleted ticket's
-    # number is never handed out again.
-    counter = DsarReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter._change_reason = "dsar.reference.taken"
-    counter.save(update_fields=["last_number"])
-    return f"DSAR-{year}-{counter.last_number:04d}"
-
-
 def dsar_subprocessors_holding_data(*, controller: Controller):
     """Subprocessors named in the approved activities that cover the controller: where its
     subjects' data goes. Proposed ones hold nothing yet."""
@@ -185,7 +174,7 @@ def dsar_ticket_submit(
     try:
         with transaction.atomic():
             ticket = DsarTicket(
-                reference=_next_reference(now.year),
+                reference=reference_next(prefix="DSAR", year=now.year),
                 controller=controller,
                 request_type=request_type,
                 data_subject_identifier=identifier,

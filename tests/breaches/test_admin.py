@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, ROLE_NAMES, SECURITY_LEAD, SUPPORT_AGENT
-from apps.breaches.models import BreachIncident, IncidentReferenceCounter
+from apps.breaches.models import BreachIncident
 from apps.breaches.services import (
     breach_controllers_confirm,
     breach_notify_controllers,
     breach_update_add,
 )
+from apps.core.models import ReferenceCounter
 from tests.factories import BreachIncidentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_saved(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not BreachIncident.objects.exists()
-    assert not IncidentReferenceCounter.objects.exists()
+    assert not ReferenceCounter.objects.filter(prefix="INC").exists()
 
 
 def action(client, name, incident):

@@ -7,13 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone as tz
 
-from apps.breaches.models import BreachIncident, IncidentReferenceCounter
+from apps.breaches.models import BreachIncident
 from apps.breaches.services import (
     breach_controllers_confirm,
     breach_incident_create,
     breach_incident_transition,
     breach_notify_controllers,
 )
+from apps.core.models import ReferenceCounter
 from tests.factories import BreachIncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,11 +113,11 @@ def test_a_new_year_starts_at_one(security_lead, monkeypatch):
     monkeypatch.setattr(services.timezone, "now", lambda: datetime(2031, 1, 1, 0, 5, tzinfo=UTC))
     incident = _create(security_lead)
     assert incident.reference == "INC-2031-0001"
-    assert IncidentReferenceCounter.objects.get(year=2031).last_number == 1
+    assert ReferenceCounter.objects.get(prefix="INC", year=2031).last_number == 1
 
 
 def test_creating_an_incident_with_bad_data_takes_no_number(security_lead):
     with pytest.raises(ValidationError):
         _create(security_lead, approx_records=-1)
     assert not BreachIncident.objects.exists()
-    assert not IncidentReferenceCounter.objects.exists()
+    assert not ReferenceCounter.objects.filter(prefix="INC").exists()

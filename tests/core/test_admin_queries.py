@@ -11,6 +11,7 @@ from apps.accounts.models import SecurityEvent, User
 from apps.audit.models import AuditAccessLog, AuditGrant, TrailEntry, TrailScrub
 from apps.breaches.models import BreachIncident
 from apps.controllers.models import Controller, Membership
+from apps.core.models import ReferenceCounter
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.dsar.models import DsarTicket
 from apps.notifications.models import Notification
@@ -20,6 +21,7 @@ from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChang
 from tests import factories
 
 FACTORIES = {
+    ReferenceCounter: factories.ReferenceCounterFactory,
     User: factories.UserFactory,
     Controller: factories.ControllerFactory,
     Membership: factories.MembershipFactory,

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.roles import SUPPORT_AGENT
-from apps.dsar.models import DsarPropagation, DsarReferenceCounter, DsarTicket, add_months
+from apps.core.models import ReferenceCounter
+from apps.dsar.models import DsarPropagation, DsarTicket, add_months
 from apps.notifications.models import Notification
 from tests.factories import MembershipFactory, StaffFactory
 
@@ -19,7 +20,7 @@ def test_references_count_up_per_year_and_are_never_reused_after_deletion(submit
     assert (first.reference, second.reference) == (f"DSAR-{year}-0001", f"DSAR-{year}-0002")
     second.delete()
     assert submit().reference == f"DSAR-{year}-0003"
-    assert DsarReferenceCounter.objects.get(year=year).last_number == 3
+    assert ReferenceCounter.objects.get(prefix="DSAR", year=year).last_number == 3
 
 
 def test_submission_sets_the_clocks(submit, settings):
@@ -69,7 +70,7 @@ def test_receipt_in_the_future_is_refused_and_nothing_is_saved(submit):
     with pytest.raises(ValidationError, match="cannot be in the future"):
         submit(received_at=timezone.now() + timedelta(hours=1))
     assert not DsarTicket.objects.exists()
-    assert not DsarReferenceCounter.objects.exists()
+    assert not ReferenceCounter.objects.filter(prefix="DSAR").exists()
 
 
 def test_unknown_request_type_is_refused_and_nothing_is_saved(submit, subprocessors):
