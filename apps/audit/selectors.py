@@ -6,6 +6,7 @@ A portal page for customer auditors calls `trail_entries(controller=...)`, `trai
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -157,10 +158,14 @@ def trail_changes(entries) -> dict[int, list[FieldChange]]:
 def _text(model_field, value) -> str:
     if value is None or value == "":
         return ""
-    choices = dict(model_field.flatchoices) if model_field.choices else {}
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(choices.get(value, value))
+    # A multiple CountryField has choices but no flatchoices: its values are lists of codes.
+    choices = (
+        dict(model_field.flatchoices or model_field.choices or []) if model_field.choices else {}
+    )
+    if not isinstance(value, str | bytes) and isinstance(value, Iterable):
+        # Lists, and django-countries' multiple value (Country objects, keyed by their code).
+        return ", ".join(str(choices.get(getattr(v, "code", v), v)) for v in value)
+    return str(choices.get(getattr(value, "code", value), value))
 
 
 def _field_changes(model, new, old, m2m_names):

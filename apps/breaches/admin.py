@@ -163,8 +163,9 @@ class BreachIncidentAdmin(RegisterAdmin):
     list_filter = [OverdueFilter, "status", "risk_level"]
     search_fields = ["reference", "title", "description"]
     list_select_related = ["owner"]
+    # The owner is a plain list of staff (limit_choices_to): an autocomplete would search users,
+    # which the Security Lead may not read.
     autocomplete_fields = [
-        "owner",
         "affected_subprocessors",
         "affected_activities",
         "affected_controllers",
@@ -241,6 +242,9 @@ class BreachIncidentAdmin(RegisterAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_clocks()
+
+    def get_changeform_initial_data(self, request):
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     # Clocks. The changelist reads the annotations of with_clocks(): no query per row.
     @admin.display(description="notify all by", ordering="became_aware_at")

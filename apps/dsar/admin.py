@@ -70,6 +70,9 @@ class DsarPropagationInline(HistoryTabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # rows come from the register when the ticket is made
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subprocessor")
+
 
 class DsarTimelineInline(ReadOnlyInline):
     model = DsarTimelineEntry

@@ -79,6 +79,25 @@ class DsarTicketAdminForm(forms.ModelForm):
             check_upload(upload)
         return upload
 
+    def propagation_statuses_posted(self) -> dict[int, str]:
+        """The statuses the propagation rows on the same page set (id to status).
+
+        The admin saves those rows before the status move (save_related), so a ticket can be
+        completed in the same submission that marks its last pending propagation done. Rows that
+        fail their own validation stop the whole save, so reading them raw here is safe.
+        """
+        prefix = DsarPropagation._meta.get_field("ticket").remote_field.related_name
+        try:
+            total = int(self.data.get(f"{prefix}-TOTAL_FORMS") or 0)
+        except ValueError:
+            return {}
+        statuses = {}
+        for i in range(min(total, 1000)):
+            pk, status = self.data.get(f"{prefix}-{i}-id"), self.data.get(f"{prefix}-{i}-status")
+            if str(pk).isdigit() and status in DsarPropagation.Status.values:
+                statuses[int(pk)] = status
+        return statuses
+
     def clean(self):
         data = super().clean()
         ticket = self.instance
@@ -92,6 +111,7 @@ class DsarTicketAdminForm(forms.ModelForm):
                     ticket=stored,
                     to=data["move_to"],
                     rejection_reason=data.get("move_rejection_reason") or "",
+                    propagation_statuses=self.propagation_statuses_posted(),
                 )
             except ValidationError as error:
                 self.add_error("move_to", error)
@@ -111,6 +131,14 @@ class DsarPropagationInlineForm(forms.ModelForm):
     class Meta:
         model = DsarPropagation
         fields = ["status", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A tabular row has column headings but no labels: name each input after its row.
+        if self.instance.pk is not None:
+            name = self.instance.subprocessor.name
+            self.fields["status"].widget.attrs["aria-label"] = f"Propagation to {name}: status"
+            self.fields["note"].widget.attrs["aria-label"] = f"Propagation to {name}: note"
 
     def clean(self):
         data = super().clean()

@@ -217,8 +217,19 @@ def dsar_ticket_submit(
 # --- status workflow --------------------------------------------------------------------------
 
 
-def dsar_transition_check(*, ticket: DsarTicket, to: str, by=None, rejection_reason: str = ""):
-    """Raise a ValidationError saying why the move is refused; forms call it to show the error."""
+def dsar_transition_check(
+    *,
+    ticket: DsarTicket,
+    to: str,
+    by=None,
+    rejection_reason: str = "",
+    propagation_statuses: dict[int, str] | None = None,
+):
+    """Raise a ValidationError saying why the move is refused; forms call it to show the error.
+
+    `propagation_statuses` (propagation id to status) are the statuses the same submission sets
+    before the move, as the admin's ticket page does with its propagation rows.
+    """
     if to not in Status.values:
         raise ValidationError(f"“{to}” is not a status.")
     if to not in DSAR_TRANSITIONS[ticket.status]:
@@ -231,11 +242,13 @@ def dsar_transition_check(*, ticket: DsarTicket, to: str, by=None, rejection_rea
     if to == Status.REJECTED and rejection_reason not in DsarTicket.RejectionReason.values:
         raise ValidationError("Give the reason for the rejection.")
     if to == Status.COMPLETED:
+        statuses = propagation_statuses or {}
         pending = [
             p.subprocessor.name
             for p in ticket.propagations.filter(status=DsarPropagation.Status.PENDING)
             .select_related("subprocessor")
             .order_by("subprocessor__name")
+            if statuses.get(p.pk, p.status) == DsarPropagation.Status.PENDING
         ]
         if pending:
             raise ValidationError(

@@ -268,3 +268,15 @@ def test_register_as_of_shows_the_record_on_that_day(client, staff_auditor, offi
     snapshot = response.context["snapshot"]
     assert [s.name for s in snapshot.subprocessors] == ["Old host"]
     assert any(e.object_repr == "Storage" for e in snapshot.changes_since)
+
+
+def test_trail_shows_a_change_of_processing_countries_by_name(client, staff_auditor):
+    subprocessor = SubprocessorFactory(name="Cloudflare", processing_locations=["US"])
+    subprocessor.processing_locations = ["US", "DE"]
+    subprocessor._change_reason = "locations.added"
+    subprocessor.save()
+    client.force_login(staff_auditor)
+    response = client.get(TRAIL_URL, {"model": "subprocessors.subprocessor"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<ins>Germany, United States of America</ins>" in page

@@ -16,7 +16,7 @@ from apps.breaches.services import (
     breach_update_add,
 )
 from apps.core.models import ReferenceCounter
-from tests.factories import BreachIncidentFactory, StaffFactory
+from tests.factories import BreachIncidentFactory, MembershipFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +252,13 @@ def test_officer_deletes_incidents_from_the_list(client, officer):
     )
     assert response.status_code == 302
     assert not BreachIncident.objects.exists()
+
+
+def test_security_lead_chooses_the_owner_among_staff_and_is_proposed_first(
+    lead_client, security_lead
+):
+    customer_user = MembershipFactory(user__email="someone@customer.test").user
+    page = lead_client.get(reverse("admin:breaches_breachincident_add")).content.decode()
+    owner = re.search(r'<select name="owner".*?</select>', page, re.S).group(0)
+    assert f'<option value="{security_lead.pk}" selected>' in owner
+    assert customer_user.email not in owner and "admin-autocomplete" not in owner

@@ -189,3 +189,53 @@ def test_work_queue_shows_days_overdue_and_filters(client, support_agent):
     assert soon.reference in week and late.reference not in week and later.reference not in week
     by_assignee = client.get(CHANGELIST, {"assignee__id__exact": late.assignee_id}).content.decode()
     assert late.reference in by_assignee and soon.reference not in by_assignee
+
+
+def propagation_rows(ticket, statuses: dict) -> dict:
+    rows = list(ticket.propagations.order_by("pk"))
+    data = {
+        **EMPTY_INLINES,
+        "propagations-TOTAL_FORMS": str(len(rows)),
+        "propagations-INITIAL_FORMS": str(len(rows)),
+    }
+    for i, row in enumerate(rows):
+        data[f"propagations-{i}-id"] = row.pk
+        data[f"propagations-{i}-ticket"] = ticket.pk
+        data[f"propagations-{i}-status"] = statuses.get(row.subprocessor.name, row.status)
+        data[f"propagations-{i}-note"] = ""
+    return data
+
+
+def test_change_page_marks_the_last_propagations_done_and_completes_in_one_save(
+    client, support_agent, submit, subprocessors
+):
+    client.force_login(support_agent)
+    ticket = submit(request_type="erasure")
+    client.post(CHANGELIST, {"action": "move_to_in_progress", "_selected_action": [ticket.pk]})
+    url = reverse("admin:dsar_dsarticket_change", args=[ticket.pk])
+    base = {"assignee": "", "resolution": "Erased", "move_to": "completed"}
+
+    # One row still pending: refused with a form error, nothing saved.
+    response = client.post(url, {**base, **propagation_rows(ticket, {"Stripe": "done"})})
+    assert response.status_code == 200
+    assert "propagation to Resend is pending" in response.content.decode()
+    assert set(ticket.propagations.values_list("status", flat=True)) == {"pending"}
+
+    # Both rows resolved on the same page: saved first, then the move.
+    rows = propagation_rows(ticket, {"Stripe": "done", "Resend": "not_needed"})
+    response = client.post(url, {**base, **rows})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    ticket.refresh_from_db()
+    assert ticket.status == "completed"
+    assert set(ticket.propagations.values_list("status", flat=True)) == {"done", "not_needed"}
+
+
+def test_each_propagation_row_is_labelled_with_its_subprocessor(
+    client, support_agent, submit, subprocessors
+):
+    client.force_login(support_agent)
+    ticket = submit(request_type="erasure")
+    page = client.get(reverse("admin:dsar_dsarticket_change", args=[ticket.pk])).content.decode()
+    for name in ("Stripe", "Resend"):
+        assert f'aria-label="Propagation to {name}: status"' in page
+        assert f'aria-label="Propagation to {name}: note"' in page
