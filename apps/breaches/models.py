@@ -180,7 +180,10 @@ class BreachIncident(TimeStampedModel):
 
     class Meta:
         ordering = ["-became_aware_at"]
-        indexes = [models.Index(fields=["status", "became_aware_at"])]
+        indexes = [
+            models.Index(fields=["status", "became_aware_at"]),
+            models.Index(fields=["-became_aware_at", "-id"], name="breach_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(nature_confidentiality=True)
