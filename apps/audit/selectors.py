@@ -157,10 +157,16 @@ def trail_changes(entries) -> dict[int, list[FieldChange]]:
 def _text(model_field, value) -> str:
     if value is None or value == "":
         return ""
-    choices = dict(model_field.flatchoices) if model_field.choices else {}
+    try:
+        choices = dict(model_field.flatchoices or []) if model_field.choices else {}
+    except TypeError:  # django-countries' multiple field: choices it cannot flatten
+        choices = {}
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    return str(choices.get(value, value))
+    try:
+        return str(choices.get(value, value))
+    except TypeError:  # an unhashable value, e.g. django-countries' multiple field
+        return ", ".join(str(v) for v in value)
 
 
 def _field_changes(model, new, old, m2m_names):

@@ -86,3 +86,42 @@ def test_activity_list_query_count(client, owner, activity_of_a, django_assert_n
     with django_assert_num_queries(11):
         response = client.get(reverse("portal:activity_list"))
     assert len(response.context["page"].object_list) == 25
+
+
+# Portal and public URLs that list nothing that grows (forms, redirects, sign-in steps). Every
+# other URL of the two namespaces must have a case in PAGES, so a new list page is measured.
+NOT_LISTS = {
+    "portal:member_invite": "a form",
+    "portal:member_remove": "a confirmation of one membership",
+    "portal:switch_controller": "POST only, a redirect",
+    "portal:login": "sign-in form",
+    "portal:logout": "POST only, a redirect",
+    "portal:password_change": "a form",
+    "portal:password_change_done": "a message",
+    "portal:password_reset": "a form",
+    "portal:password_reset_done": "a message",
+    "portal:password_reset_confirm": "a form",
+    "portal:password_reset_complete": "a message",
+    "portal:invitation_accept": "a form",
+}
+
+
+def namespaced_url_names(namespaces=("portal", "public")) -> set[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace if pattern.namespace in namespaces else namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and namespace and pattern.name:
+                yield f"{namespace}:{pattern.name}"
+
+    return set(walk(get_resolver().url_patterns, None))
+
+
+def test_every_portal_and_public_page_has_a_query_count_case():
+    missing = sorted(namespaced_url_names() - set(PAGES) - set(NOT_LISTS))
+    assert not missing, (
+        f"add these to PAGES (2 vs 50 rows) or to NOT_LISTS with a reason: {missing}"
+    )
