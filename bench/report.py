@@ -35,14 +35,14 @@ def main(out: Path) -> str:
         ),
         "",
         "| page | queries small | queries large | p50 ms small | p50 ms large | p95 ms small "
-        "| p95 ms large | req/s large | p95 large/small | targets |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| p95 ms large | req/s large | p50 large/small | p95 large/small | samples large | targets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, _door, _path, _q in data["large"]["pages"]:
         small, large = timing["small"].get(name), timing["large"].get(name)
         qs, ql = queries["small"].get(name, "–"), queries["large"][name]
         if not small or not large:
-            lines.append(f"| {name} | {qs} | {ql} | | | | | | | not measured |")
+            lines.append(f"| {name} | {qs} | {ql} | | | | | | | | | not measured |")
             continue
         p50s, p50l = float(small["50%"]), float(large["50%"])
         p95s, p95l = float(small["95%"]), float(large["95%"])
@@ -56,7 +56,8 @@ def main(out: Path) -> str:
             misses.append(f"p95 ≥ {P95_LIMIT} ms")
         lines.append(
             f"| {name} | {qs} | {ql} | {p50s:.0f} | {p50l:.0f} | {p95s:.0f} | {p95l:.0f} | "
-            f"{float(large['Requests/s']):.2f} | {ratio:.2f} | "
+            f"{float(large['Requests/s']):.2f} | {p50l / p50s if p50s else 0:.2f} | {ratio:.2f} | "
+            f"{large['Request Count']} | "
             f"{'met' if not misses else 'MISSED: ' + ', '.join(misses)} |"
         )
     lines += [
