@@ -238,6 +238,16 @@ class BreachIncidentFactory(factory.django.DjangoModelFactory):
             self.affected_controllers.set(extracted)
 
 
+class DsarTimelineEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "dsar.DsarTimelineEntry"
+
+    ticket = factory.SubFactory(DsarTicketFactory)
+    kind = "reply"
+    body = factory.Sequence(lambda n: f"Reply {n}")
+    visible_to_customer = True
+
+
 class BreachNotificationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "breaches.BreachNotification"

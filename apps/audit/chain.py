@@ -125,3 +125,33 @@ def controller_id_of(history_row):
         ):
             return field.value_from_object(history_row)
     return None
+
+
+def object_labels(rows, using: str = "default") -> dict[int, str]:
+    """str() of each row's object, with the objects it names fetched once for the whole chunk."""
+    instances = {}
+    for row in rows:
+        try:
+            instances[row.pk] = row.history_object  # excluded fields not fetched
+        except Exception:
+            instances[row.pk] = None
+    if rows:
+        model = rows[0].instance_type
+        for field in model._meta.concrete_fields:
+            if not field.many_to_one:
+                continue
+            wanted = {getattr(i, field.attname) for i in instances.values() if i is not None}
+            found = field.related_model._base_manager.using(using).in_bulk(wanted - {None})
+            for instance in instances.values():
+                related = found.get(getattr(instance, field.attname)) if instance else None
+                if related is not None:
+                    field.set_cached_value(instance, related)
+    reprs = {}
+    for row in rows:
+        instance = instances[row.pk]
+        try:
+            text = str(instance) if instance is not None else None
+        except Exception:
+            text = None
+        reprs[row.pk] = (text or f"{row.instance_type.__name__} {row.pk}")[:300]
+    return reprs

@@ -26,7 +26,13 @@ class TrailFilterForm(forms.Form):
     model = forms.ChoiceField(required=False, choices=tracked_model_choices)
     object_id = forms.CharField(required=False, max_length=64, label="Object id")
     user = forms.EmailField(required=False, label="User email")
-    controller = forms.ModelChoiceField(queryset=Controller.objects.all(), required=False)
+    # An id box, not a <select>: a processor with thousands of customers would render them all.
+    controller = forms.ModelChoiceField(
+        queryset=Controller.objects.all(),
+        required=False,
+        label="Controller id",
+        widget=forms.NumberInput(attrs={"min": 1}),
+    )
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -63,7 +69,11 @@ class TrailFilterForm(forms.Form):
 
 
 class RegisterAsOfForm(forms.Form):
-    controller = forms.ModelChoiceField(queryset=Controller.objects.all())
+    controller = forms.ModelChoiceField(
+        queryset=Controller.objects.all(),
+        label="Controller id",
+        widget=forms.NumberInput(attrs={"min": 1}),
+    )
     on = forms.DateField(
         label="As it stood at the end of", widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -91,10 +91,13 @@ def _repr(history_row) -> str:
     return text[:300]
 
 
-def trail_seal_unchained(*, dry_run: bool = False) -> int:
+def trail_seal_unchained(*, dry_run: bool = False, chunk_size: int = 2000) -> int:
     """Seal history rows that have no entry (written before apps.audit, or by a bulk path).
 
-    Rows are sealed in date order under the door "command". Returns how many were (or would be).
+    Rows are sealed in date order under the door "command", a chunk at a time: one read of the
+    rows, their many-to-many rows, their users and the objects their names follow, then one
+    insert of the entries. The hashes are those `trail_entry_record` would write row by row.
+    Returns how many were (or would be) sealed.
     """
     from django.db.models import Exists, OuterRef
 
@@ -106,11 +109,67 @@ def trail_seal_unchained(*, dry_run: bool = False) -> int:
                 TrailEntry.objects.filter(history_model=label, history_id=OuterRef("history_id"))
             )
         ).order_by("history_date", "history_id")
-        for row in unchained.iterator(chunk_size=500):
-            sealed += 1
-            if not dry_run:
-                trail_entry_record(history_row=row, door=Door.COMMAND)
+        if dry_run:
+            sealed += unchained.count()
+            continue
+        # Ids first: the rows are read again inside each chunk's transaction.
+        ids = list(unchained.values_list("history_id", flat=True))
+        for start in range(0, len(ids), chunk_size):
+            sealed += _seal_chunk(history_model, ids[start : start + chunk_size])
     return sealed
+
+
+def _seal_chunk(history_model, ids: list[int], using: str = "default") -> int:
+    from apps.accounts.models import User
+
+    label = history_model._meta.label_lower
+    with transaction.atomic(using=using):
+        _lock_chain(using)
+        by_id = history_model._default_manager.using(using).in_bulk(ids)
+        rows = [by_id[i] for i in ids if i in by_id]
+        m2m = chain.m2m_rows_for(history_model, [r.pk for r in rows])
+        user_ids = {getattr(r, "history_user_id", None) for r in rows} - {None}
+        emails = dict(User.objects.using(using).filter(pk__in=user_ids).values_list("pk", "email"))
+        reprs = chain.object_labels(rows, using)
+        last = TrailEntry.objects.using(using).order_by("-seq").values("seq", "row_hash").first()
+        seq = last["seq"] if last else 0
+        prev_hash = last["row_hash"] if last else GENESIS_HASH
+        entries = []
+        for row in rows:
+            seq += 1
+            content_hash = chain.content_hash(row, m2m[row.pk])
+            row_hash = chain.link_hash(
+                prev_hash=prev_hash,
+                seq=seq,
+                door=Door.COMMAND,
+                history_model=label,
+                history_id=row.pk,
+                content_hash=content_hash,
+            )
+            user_id = getattr(row, "history_user_id", None)
+            entries.append(
+                TrailEntry(
+                    seq=seq,
+                    history_model=label,
+                    history_id=row.pk,
+                    object_model=row.instance_type._meta.label_lower,
+                    object_id=str(getattr(row, row.instance_type._meta.pk.attname)),
+                    object_repr=reprs[row.pk],
+                    history_type=row.history_type,
+                    history_date=row.history_date,
+                    user_id=user_id,
+                    user_repr=str(emails.get(user_id, "") or "")[:254],
+                    door=Door.COMMAND,
+                    change_reason=row.history_change_reason or "",
+                    controller_id=chain.controller_id_of(row),
+                    content_hash=content_hash,
+                    prev_hash=prev_hash,
+                    row_hash=row_hash,
+                )
+            )
+            prev_hash = row_hash
+        TrailEntry.objects.using(using).bulk_create(entries, batch_size=1000)
+    return len(entries)
 
 
 def history_rows_scrub(*, rows, values: dict, by, reason: str) -> int:

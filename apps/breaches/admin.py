@@ -62,7 +62,11 @@ class BreachNotificationInline(HistoryTabularInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("controller", "acknowledged_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("incident", "controller", "acknowledged_by")
+        )
 
     # Rows come from confirming the affected controllers, and change only through services.
     def has_add_permission(self, request, obj=None):

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -33,15 +34,22 @@ class BreachIncidentQuerySet(models.QuerySet):
         return self.filter(pk__in=notified)
 
     def with_clocks(self):
-        """Annotate counts and the first notification time, for lists without per-row queries."""
+        """Annotate counts and the first notification time, for lists without per-row queries.
+
+        Correlated subqueries rather than a GROUP BY over the join: the database then computes
+        them for the page's rows only, not for every incident before it can sort and cut.
+        """
+        notices = BreachNotification.objects.filter(incident=OuterRef("pk")).order_by()
+        sent = notices.filter(sent_at__isnull=False)
+
+        def count(queryset):
+            counted = queryset.values("incident").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted), 0)
+
         return self.annotate(
-            affected_count=Count("notifications", distinct=True),
-            notified_count=Count(
-                "notifications",
-                filter=Q(notifications__sent_at__isnull=False),
-                distinct=True,
-            ),
-            first_notified_at=Min("notifications__sent_at"),
+            affected_count=count(notices),
+            notified_count=count(sent),
+            first_notified_at=Subquery(sent.order_by("sent_at").values("sent_at")[:1]),
         )
 
     def overdue(self, at=None):
@@ -165,7 +173,10 @@ class BreachIncident(TimeStampedModel):
 
     class Meta:
         ordering = ["-became_aware_at"]
-        indexes = [models.Index(fields=["status", "became_aware_at"])]
+        indexes = [
+            models.Index(fields=["status", "became_aware_at"]),
+            models.Index(fields=["-became_aware_at", "-id"], name="breach_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(nature_confidentiality=True)

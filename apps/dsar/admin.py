@@ -88,7 +88,8 @@ class DsarTimelineInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        # The ticket too: each row's label names it.
+        return super().get_queryset(request).select_related("author", "ticket")
 
 
 class DsarPauseInline(ReadOnlyInline):
@@ -136,11 +137,16 @@ class DsarTicketAdmin(RegisterAdmin):
         DeadlineFilter,
         "status",
         "request_type",
-        ("assignee", admin.RelatedOnlyFieldListFilter),
-        ("controller", admin.RelatedOnlyFieldListFilter),
+        # Staff only (the field's limit_choices_to): "related only" would scan every ticket
+        # for the distinct assignees, and list thousands of controllers. A controller's
+        # tickets are `?controller__id__exact=<id>`, linked from its page.
+        ("assignee", admin.RelatedFieldListFilter),
     ]
     list_select_related = ["controller", "assignee"]
-    search_fields = ["reference", "controller__legal_name", "=data_subject_identifier"]
+    # Both served by an index at any size: a trigram index for the reference (migration
+    # 00xx_search_indexes, PostgreSQL), a b-tree for the exact subject identifier. A search
+    # across the join to controllers could use neither.
+    search_fields = ["reference", "=data_subject_identifier"]
     ordering = ["due_at", "reference"]
     autocomplete_fields = ["controller"]
     actions = [

@@ -143,7 +143,17 @@ class DsarTicket(TimeStampedModel):
     class Meta:
         ordering = ["due_at", "reference"]
         verbose_name = "DSAR ticket"
-        indexes = [models.Index(fields=["status", "due_at"])]
+        # The work queue (by deadline) and each of its filters, and the portal's list of one
+        # controller's tickets, read in index order at any size.
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["due_at", "reference"], name="dsar_queue_due"),
+            models.Index(fields=["request_type", "due_at"], name="dsar_type_due"),
+            models.Index(fields=["assignee", "due_at"], name="dsar_assignee_due"),
+            models.Index(fields=["controller", "due_at"], name="dsar_controller_due"),
+            models.Index(fields=["controller", "-submitted_at"], name="dsar_controller_submitted"),
+            models.Index(fields=["data_subject_identifier"], name="dsar_subject"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["controller", "submission_token"],
@@ -256,6 +266,7 @@ class DsarTimelineEntry(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["ticket", "created_at"], name="dsar_timeline_ticket")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="note") | Q(visible_to_customer=False),

@@ -60,6 +60,12 @@ class Notification(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["related_type", "related_id"]),
+            # The admin's outbox, newest first, whole or by status or kind.
+            models.Index(fields=["-created_at", "-id"], name="notification_newest"),
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="notification_status_newest"
+            ),
+            models.Index(fields=["kind", "-created_at", "-id"], name="notification_kind_newest"),
         ]
         constraints = [
             models.CheckConstraint(

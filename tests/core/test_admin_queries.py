@@ -95,3 +95,58 @@ def test_change_and_history_pages_answer(model, client, django_user_model):
     request = RequestFactory().get("/")
     request.user = superuser
     assert add == (200 if admin.site._registry[model].has_add_permission(request) else 403)
+
+
+def page_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def add_history_rows(obj, n: int) -> None:
+    for i in range(n):
+        obj._change_reason = f"test.touch.{i}"
+        obj.save()
+
+
+def add_timeline(obj, n: int) -> None:
+    for _ in range(n):
+        factories.DsarTimelineEntryFactory(ticket=obj)
+
+
+def add_notices(obj, n: int) -> None:
+    for _ in range(n):
+        factories.BreachNotificationFactory(incident=obj)
+
+
+# Rows that a change page lists inline, beyond the object's own history.
+INLINE_ROWS = {DsarTicket: add_timeline, BreachIncident: add_notices}
+
+
+@pytest.mark.parametrize("model", PROJECT_ADMINS, ids=lambda m: m._meta.label)
+def test_change_and_history_pages_do_not_grow_with_history_rows(model, client, django_user_model):
+    superuser = django_user_model.objects.create_superuser("root@example.test", "pw-long-enough")
+    client.force_login(superuser)
+    obj = FACTORIES[model]()
+    info = model._meta.app_label, model._meta.model_name
+    urls = [
+        reverse(f"admin:{info[0]}_{info[1]}_{name}", args=[obj.pk])
+        for name in ("change", "history")
+    ]
+    tracked = hasattr(model, "history")
+    grow = INLINE_ROWS.get(model)
+    if tracked:
+        add_history_rows(obj, 1)  # two history rows: created, changed once
+    if grow:
+        grow(obj, 2)
+    for url in urls:  # warm the per-process caches (content types, site) before counting
+        client.get(url)
+    with_two = [page_queries(client, url) for url in urls]
+    if tracked:
+        add_history_rows(obj, 48)
+        assert obj.history.count() >= 50
+    if grow:
+        grow(obj, 48)
+    with_fifty = [page_queries(client, url) for url in urls]
+    assert with_fifty == with_two, f"change, history: {with_two} -> {with_fifty}"
