@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.apps import apps
-from django.db import models
+from django.db import connections, models, router
 from simple_history.models import HistoricalChanges
 
 from apps.audit.models import GENESIS_HASH
@@ -62,20 +62,70 @@ def canonical_json(data) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def m2m_rows_for(history_model, history_ids: Iterable[int]) -> dict[int, dict[str, list]]:
-    """{history_id: {field name: [through row values, sorted]}}, one query per m2m field."""
-    ids = list(history_ids)
-    found: dict[int, dict[str, list]] = defaultdict(dict)
+# Above this many history rows a page's m2m fields are read one query each, which keeps each
+# query's parameter count at the size of the id list.
+UNION_MAX_IDS = 500
+
+
+def _m2m_columns(history_model) -> list[tuple]:
+    specs = []
     for field in m2m_fields(history_model):
         m2m_model = m2m_history_model(history_model, field)
-        names = [
-            f.attname for f in m2m_model._meta.concrete_fields if f.name not in ("m2m_history_id",)
+        columns = [f for f in m2m_model._meta.concrete_fields if f.name != "m2m_history_id"]
+        specs.append((field, m2m_model, columns))
+    return specs
+
+
+def _same_shape(specs, connection) -> bool:
+    shapes = {
+        tuple((c.attname == "history_id", c.db_type(connection)) for c in columns)
+        for _, _, columns in specs
+    }
+    return len(shapes) == 1
+
+
+def m2m_rows_for(history_model, history_ids: Iterable[int]) -> dict[int, dict[str, list]]:
+    """{history_id: {field name: [through row values, sorted]}}.
+
+    One query for every m2m field together (UNION ALL) when their tables have the same shape,
+    else one query per field.
+    """
+    ids = list(history_ids)
+    found: dict[int, dict[str, list]] = defaultdict(dict)
+    specs = _m2m_columns(history_model)
+    per_field: dict[str, dict[int, list]] = {field.name: defaultdict(list) for field, _, _ in specs}
+
+    def add(field, names, values):
+        row = dict(zip(names, values, strict=True))
+        per_field[field.name][row["history_id"]].append({k: _plain(v) for k, v in row.items()})
+
+    database = router.db_for_read(history_model)
+    if len(specs) > 1 and len(ids) <= UNION_MAX_IDS and _same_shape(specs, connections[database]):
+        parts = [
+            m2m_model._default_manager.using(database)
+            .filter(history_id__in=ids)
+            .order_by()
+            .values_list(
+                models.Value(index, output_field=models.IntegerField()),
+                *[c.attname for c in columns],
+            )
+            for index, (_, m2m_model, columns) in enumerate(specs)
         ]
-        per_row: dict[int, list] = defaultdict(list)
-        for values in m2m_model.objects.filter(history_id__in=ids).values(*names):
-            per_row[values["history_id"]].append({k: _plain(v) for k, v in values.items()})
-        for history_id in ids:
-            rows = per_row.get(history_id, [])
+        for index, *values in parts[0].union(*parts[1:], all=True):
+            field, _, columns = specs[index]
+            add(field, [c.attname for c in columns], values)
+    else:
+        for field, m2m_model, columns in specs:
+            names = [c.attname for c in columns]
+            for values in (
+                m2m_model._default_manager.using(database)
+                .filter(history_id__in=ids)
+                .values_list(*names)
+            ):
+                add(field, names, values)
+    for history_id in ids:
+        for field, _, _ in specs:
+            rows = per_field[field.name].get(history_id, [])
             found[history_id][field.name] = sorted(rows, key=canonical_json)
     return found
 
@@ -137,13 +187,23 @@ def object_labels(rows, using: str = "default") -> dict[int, str]:
             instances[row.pk] = None
     if rows:
         model = rows[0].instance_type
-        for field in model._meta.concrete_fields:
-            if not field.many_to_one:
-                continue
-            wanted = {getattr(i, field.attname) for i in instances.values() if i is not None}
-            found = field.related_model._base_manager.using(using).in_bulk(wanted - {None})
+        fields = [f for f in model._meta.concrete_fields if f.many_to_one]
+        # One query per model named, however many foreign keys name it (owner, assignee...).
+        wanted = defaultdict(set)
+        for field in fields:
+            target = field.target_field.attname
+            key = (field.related_model, target)
+            wanted[key] |= {getattr(i, field.attname) for i in instances.values() if i is not None}
+        found = {
+            (related_model, target): related_model._base_manager.using(using).in_bulk(
+                ids - {None}, field_name=target
+            )
+            for (related_model, target), ids in wanted.items()
+        }
+        for field in fields:
+            objects = found[(field.related_model, field.target_field.attname)]
             for instance in instances.values():
-                related = found.get(getattr(instance, field.attname)) if instance else None
+                related = objects.get(getattr(instance, field.attname)) if instance else None
                 if related is not None:
                     field.set_cached_value(instance, related)
     reprs = {}

@@ -91,8 +91,14 @@ class _Names:
         if pk is not None:
             self.wanted[model].add(pk)
 
+    def know(self, obj):
+        self.found[(type(obj), obj.pk)] = str(obj)
+
     def resolve(self):
-        for model, pks in self.wanted.items():
+        for model, wanted in self.wanted.items():
+            pks = {pk for pk in wanted if (model, pk) not in self.found}
+            if not pks:
+                continue
             objects = model._default_manager.in_bulk(list(pks))
             for pk in pks:
                 obj = objects.get(pk)
@@ -138,6 +144,11 @@ def trail_changes(entries) -> dict[int, list[FieldChange]]:
                     for pk in (new_v if kind == "m2m" else [new_v]) or []:
                         names.want(target, pk)
             pending.append((entry, raw))
+    # The page's entries come with their controller: a change naming it needs no query.
+    controller_field = TrailEntry._meta.get_field("controller")
+    for entry in entries:
+        if entry.controller_id is not None and controller_field.is_cached(entry):
+            names.know(entry.controller)
     names.resolve()
     result = {}
     for entry, raw in pending:

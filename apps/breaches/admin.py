@@ -2,13 +2,20 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from apps.breaches.models import CONTROLLER_WINDOW, BreachIncident, BreachNotification, BreachUpdate
+from apps.breaches.models import (
+    CONTROLLER_WINDOW,
+    BreachIncident,
+    BreachNotification,
+    BreachUpdate,
+    BreachUpdateDelivery,
+)
 from apps.breaches.services import (
     breach_controllers_confirm,
     breach_controllers_fill_proposed,
@@ -102,8 +109,13 @@ class BreachUpdateInline(HistoryTabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("created_by")
-            .prefetch_related("deliveries__controller")
+            .select_related("incident", "created_by")
+            .prefetch_related(
+                Prefetch(
+                    "deliveries",
+                    queryset=BreachUpdateDelivery.objects.select_related("controller"),
+                )
+            )
         )
 
     # What was told is not rewritten: new phases are added, old ones stay as they were.
@@ -245,7 +257,13 @@ class BreachIncidentAdmin(RegisterAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_clocks()
+        # A select_related here turns off the changelist's list_select_related: name both.
+        return (
+            super()
+            .get_queryset(request)
+            .with_clocks()
+            .select_related("owner", "controllers_confirmed_by")
+        )
 
     def get_changeform_initial_data(self, request):
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -99,10 +99,11 @@ def breach_controllers_propose(*, incident: BreachIncident) -> QuerySet[Controll
         Q(pk__in=incident.affected_activities.values("pk"))
         | Q(subprocessors__in=incident.affected_subprocessors.values("pk"))
     )
-    if activities.filter(covers_all_controllers=True).exists():
-        return Controller.objects.active()
+    # One query: every active controller when an activity covers all of them, else those listed.
     listed = activities.filter(covers_all_controllers=False).values("controllers")
-    return Controller.objects.active().filter(pk__in=listed)
+    return Controller.objects.active().filter(
+        Q(Exists(activities.filter(covers_all_controllers=True))) | Q(pk__in=listed)
+    )
 
 
 @transaction.atomic

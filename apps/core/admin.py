@@ -7,15 +7,21 @@ this base refuses that POST to anyone who may not change the object.
 
 import json
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteMixin, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Exists, OuterRef
+from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
+from django_countries.fields import CountryField
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 
 from apps.core.models import ReferenceCounter
+from apps.core.widgets import CountrySelect, CountrySelectMultiple
 
 
 class EstimatedCountPaginator(Paginator):
@@ -46,12 +52,120 @@ class EstimatedCountPaginator(Paginator):
         return estimate
 
 
-class RegisterAdmin(SimpleHistoryAdmin):
+class KnownObjectsAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+    """An autocomplete that shows its selected options from objects the form already read.
+
+    Django's widget reads the selected options again by primary key; the change form has just
+    read the same rows for its initial value (OneQueryPerManyToManyForm sets known_objects).
+    """
+
+    known_objects = None
+
+    def optgroups(self, name, value, attr=None):
+        known = self.known_objects
+        empty = self.choices.field.empty_values
+        selected = {str(v) for v in value if str(v) not in empty}
+        if known is None or {str(obj.pk) for obj in known} != selected:
+            return super().optgroups(name, value, attr)
+        label = self.choices.field.label_from_instance
+        options = [
+            self.create_option(name, obj.pk, label(obj), True, index)
+            for index, obj in enumerate(known)
+        ]
+        return [(None, options, 0)]
+
+
+def _inner_widget(widget):
+    return getattr(widget, "widget", widget)  # unwrap RelatedFieldWidgetWrapper
+
+
+class OneQueryPerManyToManyForm(forms.ModelForm):
+    """A change form that reads each many-to-many field once, not twice.
+
+    Unbound, a ModelForm reads each many-to-many field's selected rows for its initial value and
+    its widget then reads them (an autocomplete) or every choice (a select box) again. Here a
+    select box's choices come in one query that also marks the selected ones, and an autocomplete
+    renders the selected rows of the initial value; the rows go into the instance's prefetch
+    cache, which the initial value reads.
+    """
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        unbound = not args and kwargs.get("data") is None
+        all_choices, known = {}, {}
+        if unbound and instance is not None and instance.pk is not None:
+            all_choices, known = self._read_many_to_many(instance)
+        super().__init__(*args, **kwargs)
+        for name, rows in all_choices.items():
+            field = self.fields[name]
+            choices = [(obj.pk, field.label_from_instance(obj)) for obj in rows]
+            field.choices = choices
+            _inner_widget(field.widget).choices = field.choices
+        for name, rows in known.items():
+            _inner_widget(self.fields[name].widget).known_objects = rows
+
+    def _read_many_to_many(self, instance):
+        all_choices, known = {}, {}
+        cache = getattr(instance, "_prefetched_objects_cache", None)
+        if cache is None:
+            cache = instance._prefetched_objects_cache = {}
+        for name, field in self.base_fields.items():
+            try:
+                model_field = instance._meta.get_field(name)
+            except Exception:  # a form-only field
+                continue
+            if not model_field.many_to_many or name in cache or model_field.auto_created:
+                continue
+            widget = _inner_widget(field.widget)
+            manager = getattr(instance, name)
+            if isinstance(widget, KnownObjectsAutocompleteSelectMultiple):
+                selected = list(manager.all())
+                known[name] = selected
+            elif isinstance(widget, forms.SelectMultiple) and not isinstance(
+                widget, AutocompleteMixin
+            ):
+                through = model_field.remote_field.through
+                is_selected = through._default_manager.filter(
+                    **{
+                        model_field.m2m_field_name(): instance.pk,
+                        model_field.m2m_reverse_field_name(): OuterRef("pk"),
+                    }
+                )
+                rows = list(field.queryset.annotate(_register_selected=Exists(is_selected)))
+                selected = [obj for obj in rows if obj._register_selected]
+                all_choices[name] = rows
+            else:
+                continue
+            cached = manager.all()
+            cached._result_cache = selected
+            cached._prefetch_done = True
+            cache[manager.prefetch_cache_name] = cached
+        return all_choices, known
+
+
+class CountryWidgetsMixin:
+    """Country selects (about 250 options) written without a template render per option."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, CountryField) and "widget" not in kwargs:
+            kwargs["widget"] = CountrySelectMultiple if db_field.multiple else CountrySelect
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class RegisterAdmin(CountryWidgetsMixin, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
     object_history_list_template = "admin/register/object_history_list.html"
+    form = OneQueryPerManyToManyForm
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownObjectsAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         """The page's changes, with a fixed number of queries however long the history.
@@ -72,9 +186,21 @@ class RegisterAdmin(SimpleHistoryAdmin):
         for record in records:
             record.history_object_label = labels[record.pk]
 
+        # The rows come keyed by column (controller_id); simple-history's display reads them by
+        # field name (controller), as its own diff gives them.
+        field_names = {
+            field.name: {
+                f.attname: f.name
+                for f in chain.m2m_history_model(history_model, field)._meta.concrete_fields
+            }
+            for field in chain.m2m_fields(history_model)
+        }
+
         def through_rows(record, name):
+            rename = field_names[name]
             return [
-                {k: v for k, v in row.items() if k != "history_id"} for row in m2m[record.pk][name]
+                {rename.get(k, k): v for k, v in row.items() if k != "history_id"}
+                for row in m2m[record.pk][name]
             ]
 
         previous = None
@@ -104,7 +230,22 @@ class RegisterAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class HistoryTabularInline(admin.TabularInline):
+class ParentCachedInlineFormSet(BaseInlineFormSet):
+    """Each row's foreign key to the page's object is that object: naming a row
+    (str(row) shows its parent) costs no query per row."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        parent = self.instance
+        if parent is not None and parent.pk is not None:
+            target = self.fk.target_field.attname
+            if getattr(form.instance, self.fk.attname) == getattr(parent, target):
+                self.fk.set_cached_value(form.instance, parent)
+        return form
+
+
+class HistoryTabularInline(CountryWidgetsMixin, admin.TabularInline):
+    formset = ParentCachedInlineFormSet
     extra = 0
     show_change_link = True
 

@@ -10,13 +10,15 @@ def record_activities(*, controller: Controller | None = None) -> QuerySet[Proce
     activities = ProcessingActivity.objects.in_record()
     if controller is not None:
         activities = activities.covering(controller)
+    else:
+        # Only the record of every controller lists each activity's controllers.
+        activities = activities.prefetch_related("controllers")
     return (
         activities.select_related("processor")
         .prefetch_related(
             "data_categories",
             "data_subject_categories",
             "security_measures",
-            "controllers",
             Prefetch(
                 "subprocessors",
                 queryset=Subprocessor.objects.prefetch_related(
@@ -34,11 +36,12 @@ def record_activities(*, controller: Controller | None = None) -> QuerySet[Proce
 def record_of_processing(*, controller: Controller | None = None) -> dict:
     """Everything the Art. 30(2) record shows, for one controller or for every active one."""
     activities = list(record_activities(controller=controller))
-    processor_ids = {a.processor_id for a in activities}
-    processors = list(
-        Processor.objects.filter(pk__in=processor_ids)
-        if processor_ids
-        else Processor.objects.order_by("pk")[:1]
+    # The activities come with their processor; only an empty record reads the profile.
+    named = {a.processor_id: a.processor for a in activities}
+    processors = (
+        sorted(named.values(), key=lambda p: (p.name, p.pk))
+        if named
+        else list(Processor.objects.order_by("pk")[:1])
     )
     subprocessors = {s.pk: s for a in activities for s in a.subprocessors.all()}
     transfers = sorted(

@@ -124,3 +124,22 @@ def test_every_register_table_exports_to_xlsx(record):
     for model in (Subprocessor, Transfer, ProcessingActivity):
         dataset = resource_for_model(model).export()
         assert dataset.xlsx[:2] == b"PK"
+
+
+def test_the_record_of_one_controller_reads_a_fixed_number_of_queries(
+    record, django_assert_max_num_queries
+):
+    acme = record[0]
+    for i in range(5):
+        approved(
+            name=f"Extra {i}",
+            subprocessors=[SubprocessorFactory()],
+            data_categories=[DataCategoryFactory()],
+        )
+    # the activities with their processor; their data categories, data subject categories,
+    # security measures, subprocessors and the subprocessors' transfers (one prefetch each).
+    # Not the activities' controllers (only the record of every controller lists them) nor
+    # the processor again.
+    with django_assert_max_num_queries(6):
+        html = register_html(controller=acme)
+    assert "Extra 4" in html and "Edge routing" in html
