@@ -243,7 +243,8 @@ class AuditGrantAdmin(RegisterAdmin):
         "terms_accepted_at",
         "status",
     ]
-    list_filter = ["controller", "starts_at", "expires_at"]
+    # Only the controllers that have grants: a sidebar of every customer would grow with them.
+    list_filter = [("controller", admin.RelatedOnlyFieldListFilter), "starts_at", "expires_at"]
     search_fields = ["auditor__email", "controller__legal_name"]
     list_select_related = ["auditor", "controller"]
     actions = [revoke_grants]
@@ -335,7 +336,9 @@ class AuditAccessLogAdmin(ReadOnlyAdmin):
     """Every portal page opened by an auditor under a customer audit; nobody edits it."""
 
     list_display = ["at", "auditor", "controller", "method", "path", "url_name", "ip"]
-    list_filter = ["controller", "at"]
+    # No controller sidebar: listing every customer would grow with them. One controller's log
+    # is ?controller__id__exact=<id>, as linked from its grants.
+    list_filter = ["at"]
     search_fields = ["grant__auditor__email", "path"]
     list_select_related = ["grant__auditor", "controller"]
     readonly_fields = ["grant", "controller", "path", "url_name", "method", "at", "ip"]
