@@ -9,8 +9,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.widgets import SafeAutocompleteMixin
 
-class RegisterAdmin(SimpleHistoryAdmin):
+
+class RegisterAdmin(SafeAutocompleteMixin, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
 
@@ -22,7 +24,7 @@ class RegisterAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class HistoryTabularInline(admin.TabularInline):
+class HistoryTabularInline(SafeAutocompleteMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
 

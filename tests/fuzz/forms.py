@@ -28,6 +28,8 @@ class PostForm:
     action: str  # the URL the form posts to
     fields: list[Field] = field(default_factory=list)
     multipart: bool = False
+    # The empty row an admin inline renders for "Add another" (names hold "__prefix__").
+    row_templates: list[Field] = field(default_factory=list)
 
     @property
     def url_name(self) -> str | None:
@@ -73,11 +75,14 @@ class _FormParser(HTMLParser):
                 )
                 self.forms.append(self._form)
             return
-        if self._form is None or not a.get("name") or "__prefix__" in a.get("name", ""):
+        if self._form is None or not a.get("name"):
             if tag == "option" and self._select is not None:
                 self._option_seen(a)
             return
         name = a["name"]
+        fields = self._form.fields
+        if "__prefix__" in name:
+            fields = self._form.row_templates
         if tag == "input":
             kind = a.get("type", "text").lower()
             if kind in ("submit", "button", "reset", "image"):
@@ -85,22 +90,22 @@ class _FormParser(HTMLParser):
             checked = "checked" in a
             value = a.get("value", "on" if kind in ("checkbox", "radio") else "")
             if kind in ("checkbox", "radio"):
-                existing = next((f for f in self._form.fields if f.name == name), None)
+                existing = next((f for f in fields if f.name == name), None)
                 if existing is None:
                     existing = Field(name=name, kind=kind, multiple=kind == "checkbox")
-                    self._form.fields.append(existing)
+                    fields.append(existing)
                 existing.options.append(value)
                 if checked:
                     existing.selected.append(value)
                     existing.value = value
                 return
-            self._form.fields.append(Field(name=name, kind=kind, value=value))
+            fields.append(Field(name=name, kind=kind, value=value))
         elif tag == "textarea":
             self._textarea = Field(name=name, kind="textarea")
-            self._form.fields.append(self._textarea)
+            fields.append(self._textarea)
         elif tag == "select":
             self._select = Field(name=name, kind="select", multiple="multiple" in a)
-            self._form.fields.append(self._select)
+            fields.append(self._select)
 
     def _option_seen(self, a):
         value = a.get("value", "")

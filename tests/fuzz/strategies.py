@@ -6,6 +6,8 @@ import string
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import strategies as st
 
+from tests.fuzz.forms import Field
+
 # Markup that must never come back unescaped; checked on every response (checks.py).
 MARKUP = [
     "<script>alert('fuzz')</script>",
@@ -149,12 +151,31 @@ def value_for(field, *, max_file_bytes: int):
 KEEP = object()
 
 
+def _with_new_rows(form):
+    """The form's fields plus one new row of every inline ("Add another"), and the baseline
+    with each inline's TOTAL_FORMS counting that row."""
+    baseline = form.baseline()
+    fields = list(form.fields)
+    for template in form.row_templates:
+        prefix = template.name.split("-__prefix__-")[0]
+        index = baseline.get(f"{prefix}-TOTAL_FORMS", "0")
+        name = template.name.replace("__prefix__", index)
+        fields.append(Field(**{**template.__dict__, "name": name}))
+        if template.kind not in ("select", "checkbox", "radio", "file"):
+            baseline[name] = template.value
+    for prefix in {t.name.split("-__prefix__-")[0] for t in form.row_templates}:
+        total = f"{prefix}-TOTAL_FORMS"
+        if baseline.get(total, "").isdigit():
+            baseline[total] = str(int(baseline[total]) + 1)
+    return fields, baseline
+
+
 def form_data(form, *, max_file_bytes: int = 1024):
     """The browser's baseline data with some fields replaced by hostile values, some dropped,
-    and sometimes a field the form does not have."""
-    baseline = form.baseline()
-    names = list(dict.fromkeys(f.name for f in form.fields))
-    by_name = {f.name: f for f in form.fields}
+    and sometimes a field the form does not have. Admin forms get a new inline row too."""
+    fields, baseline = _with_new_rows(form)
+    names = list(dict.fromkeys(f.name for f in fields))
+    by_name = {f.name: f for f in fields}
     per_field = {
         name: st.one_of(
             st.just(KEEP),
