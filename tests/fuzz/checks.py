@@ -4,13 +4,16 @@ from collections.abc import Iterable
 
 from django.apps import apps as django_apps
 from django.db import transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from tests.fuzz.strategies import MARKUP
 
 # One database transaction per example: each example runs inside transaction.atomic() that is
 # rolled back at its end (see rolled_back), so examples never see each other's rows. The test
 # itself runs in pytest-django's transaction (the `db` fixture), which the fixtures' rows live in.
+# `pytest --hypothesis-profile=no-shrink` reports a failure at once, unshrunk.
+settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
 FUZZ_SETTINGS = settings(
     max_examples=30,
     deadline=None,
