@@ -91,6 +91,8 @@ class BreachNotificationInline(HistoryTabularInline):
 
     @admin.display(description="report")
     def report(self, obj):
+        if obj.pk is None:
+            return "-"  # a row only a tampered form posts: there is no notice to report on
         url = reverse(
             "admin:breaches_breachincident_report", args=[obj.incident_id, obj.controller_id]
         )

@@ -9,7 +9,7 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteMixin, AutocompleteSelectMultiple
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
@@ -21,7 +21,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 
 from apps.core.models import ReferenceCounter
-from apps.core.widgets import CountrySelect, CountrySelectMultiple
+from apps.core.widgets import (
+    CountrySelect,
+    CountrySelectMultiple,
+    SafeAutocompleteMixin,
+    SafeAutocompleteSelectMultiple,
+)
 
 
 class EstimatedCountPaginator(Paginator):
@@ -52,7 +57,7 @@ class EstimatedCountPaginator(Paginator):
         return estimate
 
 
-class KnownObjectsAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+class KnownObjectsAutocompleteSelectMultiple(SafeAutocompleteSelectMultiple):
     """An autocomplete that shows its selected options from objects the form already read.
 
     Django's widget reads the selected options again by primary key; the change form has just
@@ -152,7 +157,7 @@ class CountryWidgetsMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class RegisterAdmin(CountryWidgetsMixin, SimpleHistoryAdmin):
+class RegisterAdmin(SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -244,7 +249,7 @@ class ParentCachedInlineFormSet(BaseInlineFormSet):
         return form
 
 
-class HistoryTabularInline(CountryWidgetsMixin, admin.TabularInline):
+class HistoryTabularInline(SafeAutocompleteMixin, CountryWidgetsMixin, admin.TabularInline):
     formset = ParentCachedInlineFormSet
     extra = 0
     show_change_link = True

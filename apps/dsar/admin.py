@@ -115,6 +115,8 @@ class DsarAttachmentInline(ReadOnlyInline):
 
     @admin.display(description="file")
     def download(self, obj):
+        if obj.pk is None:
+            return "-"  # a row only a tampered form posts: there is no file to link
         url = reverse("admin:dsar_dsarticket_attachment", args=[obj.ticket_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
