@@ -68,3 +68,36 @@ def test_files_go_to_private_s3_storage_when_a_bucket_is_set():
     assert result.returncode == 0, result.stderr
     assert "PrivateS3Storage records-files private private" in result.stdout
     assert "no url: Private files have no URL" in result.stdout
+
+
+def manage_debug_setting(**env):
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY", "DEBUG")
+    }
+    environment.update(env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print('DEBUG', settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_manage_py_on_an_unconfigured_machine_runs_in_development_mode():
+    assert manage_debug_setting() == "DEBUG True"
+
+
+def test_manage_py_with_a_secret_key_stays_out_of_debug():
+    assert manage_debug_setting(SECRET_KEY="a-deployment-key-" + "x" * 40) == "DEBUG False"
