@@ -40,6 +40,9 @@ demo: $(PY) pdf-deps
 test: $(PY) system-deps
 	$(PY) -m pytest
 
+# ruff, the floor plan (import-linter, pyproject.toml), types (mypy with django-stubs), migrations.
 lint: $(PY)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	DEBUG=1 $(VENV)/bin/mypy
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

@@ -31,7 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from apps.accounts.models import User  # noqa: E402
 from apps.audit.models import TrailEntry  # noqa: E402
 from apps.controllers.models import Controller  # noqa: E402
-from apps.core.management.commands.seed_demo import DEMO_DEVICE  # noqa: E402
+from apps.demo.management.commands.seed_demo import DEMO_DEVICE  # noqa: E402
 from apps.processors.models import ProcessingActivity  # noqa: E402
 
 STAFF = "privacy@calljmp.example"
@@ -63,9 +63,9 @@ def pages():
     controller = Controller.objects.get(legal_name="Birch Health GmbH")
     found += [
         ("audit trail of one controller", "admin",
-         reverse("admin:audit_trailentry_changelist") + f"?controller={controller.pk}"),
+         reverse("admin:trail_trailentry_changelist") + f"?controller={controller.pk}"),
         ("trail CSV export, one controller", "admin",
-         reverse("admin:audit_trailentry_export") + f"?controller={controller.pk}"),
+         reverse("admin:trail_trailentry_export") + f"?controller={controller.pk}"),
         ("register PDF, one controller", "admin",
          reverse("admin:controllers_controller_record_pdf", args=[controller.pk])),
         ("controllers CSV export (streamed)", "admin",
@@ -131,7 +131,7 @@ def main(out):
     clients = {"admin": staff, "portal": customer, "public": public}
     measured = [[name, door, path, count(clients[door], path)] for name, door, path in pages()]
     exports = {
-        "whole audit trail CSV": export_peak(staff, reverse("admin:audit_trailentry_export")),
+        "whole audit trail CSV": export_peak(staff, reverse("admin:trail_trailentry_export")),
         "controllers CSV (streamed)": export_peak(
             staff, reverse("admin:controllers_controller_export_csv")
         ),
@@ -149,7 +149,7 @@ def main(out):
             "notifications.Notification",
         ]
     }
-    rows["audit.TrailEntry (= history rows)"] = TrailEntry.objects.count()
+    rows["trail.TrailEntry (= history rows)"] = TrailEntry.objects.count()
     Path(out).write_text(
         json.dumps(
             {"pages": measured, "export_peak": exports, "rows": rows, "totp_key": device.key},

@@ -5,6 +5,7 @@ Every value that differs between a laptop and production comes from an environme
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -43,18 +44,21 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "import_export",
+    # Ours, from the ground up: core, the trail, the domain, then the doors.
     "apps.core",
+    "apps.trail",
     "apps.accounts",
+    "apps.notifications",
     "apps.controllers",
     "apps.data_categories",
     "apps.processors",
     "apps.subprocessors",
-    "apps.notifications",
-    "apps.portal",
     "apps.dsar",
     "apps.breaches",
     "apps.audit",
     "apps.offboarding",
+    "apps.portal",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -139,7 +143,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Files about data subjects (e.g. the export answering an access request). Never under
     # MEDIA_URL: no URL of its own; only views that check the viewer's right serve them.

@@ -260,7 +260,7 @@ class TrailEntryFactory(factory.django.DjangoModelFactory):
     """Entries are only ever written by the trail itself: make a change and take its entry."""
 
     class Meta:
-        model = "audit.TrailEntry"
+        model = "trail.TrailEntry"
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
@@ -272,11 +272,11 @@ class TrailEntryFactory(factory.django.DjangoModelFactory):
 
 class TrailScrubFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "audit.TrailScrub"
+        model = "trail.TrailScrub"
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from apps.audit.services import history_rows_scrub
+        from apps.trail.services import history_rows_scrub
 
         controller = ControllerFactory()
         history_rows_scrub(

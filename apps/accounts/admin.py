@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from apps.accounts.models import SecurityEvent, User
-from apps.core.admin import RegisterAdmin
+from apps.core.admin import ReadOnlyAdminMixin, RegisterAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -57,19 +57,11 @@ class UserAdmin(RegisterAdmin, DjangoUserAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(RegisterAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, RegisterAdmin):
+    """The log is written by the product itself; nobody adds, edits or removes an event."""
+
     list_display = ["created_at", "kind", "user", "username", "ip_address", "path"]
     list_filter = ["kind", "created_at"]
     search_fields = ["username", "user__email", "ip_address", "path"]
     list_select_related = ["user"]
     readonly_fields = ["kind", "user", "username", "ip_address", "path", "detail", "created_at"]
-
-    # The log is written by the product itself; nobody adds, edits or removes an event.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

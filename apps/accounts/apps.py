@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        # Imported once the app registry is ready: these modules reach the models.
         from apps.accounts import signals  # noqa: F401  (connects the security-event receivers)
         from apps.accounts.roles import sync_roles_after_migrate
 

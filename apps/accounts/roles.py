@@ -18,6 +18,7 @@ ROLE_NAMES = (PRIVACY_OFFICER, SUPPORT_AGENT, SECURITY_LEAD, AUDITOR)
 # Apps whose models make up the product; their permissions are what roles hand out.
 PROJECT_APPS = (
     "core",
+    "trail",
     "accounts",
     "controllers",
     "processors",

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.accounts.models import SecurityEvent
+from apps.accounts.models import SecurityEvent, User
 
 
-def client_ip(request) -> str | None:
+def client_ip(*, request: HttpRequest | None) -> str | None:
     # REMOTE_ADDR is the proxy's address behind a load balancer; gunicorn's forwarded_allow_ips
     # and the proxy are responsible for setting it to the client's.
     if request is None:
@@ -15,7 +16,12 @@ def client_ip(request) -> str | None:
 
 
 def security_event_record(
-    *, kind: str, request=None, user=None, username: str = "", detail: str = ""
+    *,
+    kind: str,
+    request: HttpRequest | None = None,
+    user: User | None = None,
+    username: str = "",
+    detail: str = "",
 ) -> SecurityEvent:
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
@@ -25,13 +31,13 @@ def security_event_record(
         kind=kind,
         user=user,
         username=(username or "")[:254],
-        ip_address=client_ip(request),
+        ip_address=client_ip(request=request),
         path=(request.path if request is not None else "")[:500],
         detail=detail[:500],
     )
 
 
-def password_reset_request_record(*, request, email: str) -> bool:
+def password_reset_request_record(*, request: HttpRequest | None, email: str) -> bool:
     """Record a password-reset request; False when this address or this client asked too often.
 
     Counted from the security events in the database, so the limit holds across app servers.
@@ -42,7 +48,7 @@ def password_reset_request_record(*, request, email: str) -> bool:
     recent = SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, created_at__gte=since
     )
-    ip = client_ip(request)
+    ip = client_ip(request=request)
     too_many = recent.filter(
         username__iexact=email
     ).count() >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS or (

@@ -8,7 +8,6 @@ recovery codes once, and is then signed in to the admin.
 from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,12 +15,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
 from apps.accounts.forms import TokenForm
+from apps.accounts.models import User
 from apps.accounts.two_factor import (
     base32_secret,
     has_confirmed_device,
     pending_totp_device,
     qr_svg,
-    two_factor_confirm,
 )
 
 SESSION_KEY = "two_factor_enrolling_user"
@@ -40,7 +39,7 @@ def enrol_start(request):
         user = form.get_user()
         if not user.is_staff:
             form.add_error(None, "Two-factor set-up here is for staff accounts.")
-        elif has_confirmed_device(user):
+        elif has_confirmed_device(user=user):
             form.add_error(
                 None,
                 "This account already has an authenticator. Sign in to the admin with a code, "
@@ -59,35 +58,29 @@ def enrol_start(request):
 
 @never_cache
 def enrol_confirm(request):
-    from apps.accounts.models import User
-
     user = User.objects.filter(
         pk=request.session.get(SESSION_KEY), is_staff=True, is_active=True
     ).first()
-    if user is None or has_confirmed_device(user):
+    if user is None or has_confirmed_device(user=user):
         return redirect("accounts:two_factor_start")
-    device = pending_totp_device(user)
+    device = pending_totp_device(user=user)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = two_factor_confirm(device=device, token=form.cleaned_data["token"])
-        except ValidationError as error:
-            form.add_error("token", error)
-        else:
-            del request.session[SESSION_KEY]
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            otp_login(request, device)
-            messages.success(request, "Two-factor authentication is on for your account.")
-            return render(
-                request,
-                "accounts/two_factor_codes.html",
-                {
-                    **site_context(),
-                    "codes": codes,
-                    "title": "Your recovery codes",
-                    "admin_url": reverse("admin:index"),
-                },
-            )
+    codes = form.confirm(device=device)
+    if codes is not None:
+        del request.session[SESSION_KEY]
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        otp_login(request, device)
+        messages.success(request, "Two-factor authentication is on for your account.")
+        return render(
+            request,
+            "accounts/two_factor_codes.html",
+            {
+                **site_context(),
+                "codes": codes,
+                "title": "Your recovery codes",
+                "admin_url": reverse("admin:index"),
+            },
+        )
     return render(
         request,
         "accounts/two_factor_confirm.html",

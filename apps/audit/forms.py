@@ -1,71 +1,14 @@
-import datetime
+"""Forms of customer audits shared by the admin and the portal; the services hold the rules."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.audit import chain
-from apps.audit.models import AuditArea
+from apps.audit.models import DEFAULT_AUDIT_TERMS, AuditArea
+from apps.audit.services import audit_grant_check
 from apps.controllers.models import Controller
 
-
-def tracked_model_choices():
-    models = sorted(
-        (m.instance_type for m in chain.history_models()), key=lambda m: m._meta.label_lower
-    )
-    return [("", "Any model")] + [
-        (m._meta.label_lower, f"{m._meta.app_config.verbose_name}: {m._meta.verbose_name}")
-        for m in models
-    ]
-
-
-def start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-class TrailFilterForm(forms.Form):
-    model = forms.ChoiceField(required=False, choices=tracked_model_choices)
-    object_id = forms.CharField(required=False, max_length=64, label="Object id")
-    user = forms.EmailField(required=False, label="User email")
-    # An id box, not a <select>: a processor with thousands of customers would render them all.
-    controller = forms.ModelChoiceField(
-        queryset=Controller.objects.all(),
-        required=False,
-        label="Controller id",
-        widget=forms.NumberInput(attrs={"min": 1}),
-    )
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False,
-        label="To (inclusive)",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def selector_kwargs(self) -> dict:
-        """Arguments for selectors.trail_entries; call after is_valid()."""
-        from apps.accounts.models import User
-
-        data = self.cleaned_data
-        user_id = None
-        if data.get("user"):
-            # An unknown email matches nothing, rather than silently dropping the filter.
-            user_id = (
-                User.objects.filter(email__iexact=data["user"]).values_list("pk", flat=True).first()
-                or -1
-            )
-        return {
-            "object_model": data.get("model") or None,
-            "object_id": data.get("object_id") or None,
-            "user_id": user_id,
-            "controller": data.get("controller"),
-            "date_from": start_of(data["date_from"]) if data.get("date_from") else None,
-            "date_to": (
-                start_of(data["date_to"] + datetime.timedelta(days=1))
-                if data.get("date_to")
-                else None
-            ),
-        }
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class RegisterAsOfForm(forms.Form):
@@ -77,18 +20,6 @@ class RegisterAsOfForm(forms.Form):
     on = forms.DateField(
         label="As it stood at the end of", widget=forms.DateInput(attrs={"type": "date"})
     )
-
-
-# Customer audits ---------------------------------------------------------------------------
-
-DEFAULT_AUDIT_TERMS = (
-    "You receive read-only access to the records named in this audit for its purpose only. "
-    "You keep everything you see confidential: you do not copy, share or publish it beyond the "
-    "audit report agreed with the organisation, and you delete your notes when the audit ends. "
-    "Every page you open is logged and the organisation's admins can see that log."
-)
-
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class AuditGrantForm(forms.Form):
@@ -123,11 +54,8 @@ class AuditGrantForm(forms.Form):
             self.initial.setdefault("starts_at", timezone.now().replace(second=0, microsecond=0))
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from apps.audit.services import audit_grant_check
-
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         controller = self.controller or cleaned.get("controller")
         needed = ("auditor_email", "areas", "starts_at", "expires_at")
         if self.errors or controller is None or not all(cleaned.get(k) for k in needed):
@@ -148,24 +76,3 @@ class AuditGrantForm(forms.Form):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {k: data[k] for k in (*self.declared_fields.keys(),) if k != "controller"}
-
-
-class AuditTermsForm(forms.Form):
-    accept = forms.BooleanField(
-        label="I accept these confidentiality terms",
-        error_messages={"required": "Accept the terms to start the audit."},
-    )
-
-
-class PortalRegisterAsOfForm(forms.Form):
-    on = forms.DateField(
-        label="As it stood at the end of", widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean_on(self):
-        from django.core.exceptions import ValidationError
-
-        on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            raise ValidationError("Choose today or a day in the past.")
-        return on

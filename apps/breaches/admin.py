@@ -1,9 +1,11 @@
+from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from apps.breaches.models import (
     CONTROLLER_WINDOW,
     BreachIncident,
+    BreachIncidentQuerySet,
     BreachNotification,
     BreachUpdate,
     BreachUpdateDelivery,
@@ -27,7 +30,14 @@ from apps.breaches.services import (
     breach_update_add,
     breach_update_send,
 )
-from apps.core.admin import HistoryTabularInline, RegisterAdmin
+from apps.core.admin import (
+    HistoryTabularInline,
+    ReadOnlyAdminMixin,
+    RegisterAdmin,
+    acting_user,
+    run_per_row,
+)
+from apps.core.history import history_stamp
 
 Status = BreachIncident.Status
 
@@ -52,11 +62,13 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BreachNotificationInline(HistoryTabularInline):
+class BreachNotificationInline(ReadOnlyAdminMixin, HistoryTabularInline):
+    """Rows come from confirming the affected controllers, and change only through services."""
+
     model = BreachNotification
     verbose_name = "affected controller"
     verbose_name_plural = "affected controllers (confirmed) and our notices"
-    fields = [
+    readonly_fields = (
         "controller",
         "channel",
         "sent_at",
@@ -64,8 +76,8 @@ class BreachNotificationInline(HistoryTabularInline):
         "acknowledged_at",
         "acknowledged_by",
         "report",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     show_change_link = False
 
     def get_queryset(self, request):
@@ -74,16 +86,6 @@ class BreachNotificationInline(HistoryTabularInline):
             .get_queryset(request)
             .select_related("incident", "controller", "acknowledged_by")
         )
-
-    # Rows come from confirming the affected controllers, and change only through services.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="controller's 72 hours end")
     def controller_window(self, obj):
@@ -135,32 +137,30 @@ class BreachUpdateInline(HistoryTabularInline):
         return ", ".join(names) or "not sent yet"
 
 
-def _run(modeladmin, request, queryset, label: str, service) -> None:
-    done = 0
-    for incident in queryset:
-        try:
-            service(incident)
-        except ValidationError as error:
-            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(request, f"{label}: {done} incident(s).", messages.SUCCESS)
+def _run(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[BreachIncident],
+    label: str,
+    service: Callable[[BreachIncident], object],
+) -> None:
+    run_per_row(modeladmin, request, queryset, service, done=f"{label}: {{count}} incident(s).")
 
 
-def _transition_action(to: str, label: str):
-    def action(modeladmin, request, queryset):
+def _transition_action(to: str, label: str) -> Callable[..., None]:
+    @admin.action(description=f"{label} selected incidents", permissions=["change"])
+    def action(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[BreachIncident]
+    ) -> None:
         _run(
             modeladmin,
             request,
             queryset,
             label,
-            lambda i: breach_incident_transition(incident=i, to=to, by=request.user),
+            lambda i: breach_incident_transition(incident=i, to=to, by=acting_user(request)),
         )
 
     action.__name__ = f"mark_{to}"
-    action.short_description = f"{label} selected incidents"
-    action.allowed_permissions = ("change",)
     return action
 
 
@@ -260,12 +260,8 @@ class BreachIncidentAdmin(RegisterAdmin):
 
     def get_queryset(self, request):
         # A select_related here turns off the changelist's list_select_related: name both.
-        return (
-            super()
-            .get_queryset(request)
-            .with_clocks()
-            .select_related("owner", "controllers_confirmed_by")
-        )
+        queryset = cast(BreachIncidentQuerySet, super().get_queryset(request))
+        return queryset.with_clocks().select_related("owner", "controllers_confirmed_by")
 
     def get_changeform_initial_data(self, request):
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -310,16 +306,16 @@ class BreachIncidentAdmin(RegisterAdmin):
     # Writes go through the services.
     def save_model(self, request, obj, form, change):
         if change:
-            obj._change_reason = "breaches.incident.edited"
+            history_stamp(obj, by=acting_user(request), reason="breaches.incident.edited")
             super().save_model(request, obj, form, change)
         else:
-            breach_incident_create(incident=obj, by=request.user)
+            breach_incident_create(incident=obj, by=acting_user(request))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not BreachUpdate:
             return super().save_formset(request, form, formset, change)
         for update in formset.save(commit=False):
-            breach_update_add(incident=form.instance, text=update.text, by=request.user)
+            breach_update_add(incident=form.instance, text=update.text, by=acting_user(request))
         return None
 
     @admin.action(
@@ -332,7 +328,7 @@ class BreachIncidentAdmin(RegisterAdmin):
             request,
             queryset,
             "Proposed controllers added",
-            lambda i: breach_controllers_fill_proposed(incident=i, by=request.user),
+            lambda i: breach_controllers_fill_proposed(incident=i, by=acting_user(request)),
         )
 
     @admin.action(description="Confirm affected controllers", permissions=["change"])
@@ -342,7 +338,7 @@ class BreachIncidentAdmin(RegisterAdmin):
             request,
             queryset,
             "Affected controllers confirmed",
-            lambda i: breach_controllers_confirm(incident=i, by=request.user),
+            lambda i: breach_controllers_confirm(incident=i, by=acting_user(request)),
         )
 
     @admin.action(
@@ -354,7 +350,7 @@ class BreachIncidentAdmin(RegisterAdmin):
             request,
             queryset,
             "Notices queued",
-            lambda i: breach_notify_controllers(incident=i, by=request.user),
+            lambda i: breach_notify_controllers(incident=i, by=acting_user(request)),
         )
 
     @admin.action(
@@ -364,8 +360,8 @@ class BreachIncidentAdmin(RegisterAdmin):
         def send(incident):
             update = incident.updates.order_by("-phase").first()
             if update is None:
-                raise ValidationError(f"{incident.reference} has no update to send.")
-            breach_update_send(update=update, by=request.user)
+                raise ValidationError("There is no update to send.")
+            breach_update_send(update=update, by=acting_user(request))
 
         _run(self, request, queryset, "Update sent", send)
 

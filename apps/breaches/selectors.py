@@ -3,12 +3,15 @@
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from apps.breaches.models import BreachIncident, BreachNotification, BreachUpdateDelivery
+from apps.controllers.models import Controller
 
 # The list filters of the portal: closed is final; anything else is still being worked.
 INCIDENT_FILTERS = ("all", "open", "closed")
 
 
-def breach_incidents_for_controller(*, controller, which: str = "all") -> QuerySet[BreachIncident]:
+def breach_incidents_for_controller(
+    *, controller: Controller, which: str = "all"
+) -> QuerySet[BreachIncident]:
     """Incidents `controller` was notified of, newest first, each with this controller's notice
     time and acknowledgement (one query for a page)."""
     notices = BreachNotification.objects.filter(controller=controller, incident=OuterRef("pk"))
@@ -27,20 +30,20 @@ def breach_incidents_for_controller(*, controller, which: str = "all") -> QueryS
     return incidents
 
 
-def breach_incident_detail_for(*, controller) -> QuerySet[BreachIncident]:
+def breach_incident_detail_for(*, controller: Controller) -> QuerySet[BreachIncident]:
     return BreachIncident.objects.for_controller(controller).prefetch_related(
         "data_categories", "data_subject_categories"
     )
 
 
-def breach_notice_of(*, incident: BreachIncident, controller) -> BreachNotification:
+def breach_notice_of(*, incident: BreachIncident, controller: Controller) -> BreachNotification:
     """This controller's notice of the incident, with who acknowledged it."""
     return BreachNotification.objects.select_related("acknowledged_by").get(
         incident=incident, controller=controller
     )
 
 
-def breach_updates_sent_to(*, incident: BreachIncident, controller) -> QuerySet:
+def breach_updates_sent_to(*, incident: BreachIncident, controller: Controller) -> QuerySet:
     """The updates (Art. 33(4)) actually sent to this controller, in phase order."""
     return (
         BreachUpdateDelivery.objects.filter(update__incident=incident, controller=controller)
@@ -49,7 +52,7 @@ def breach_updates_sent_to(*, incident: BreachIncident, controller) -> QuerySet:
     )
 
 
-def breach_dashboard_counts(*, controller) -> dict[str, int]:
+def breach_dashboard_counts(*, controller: Controller) -> dict[str, int]:
     """Incidents notified to the controller and not closed, and notices it has not acknowledged,
     in one query."""
     counts = BreachNotification.objects.filter(

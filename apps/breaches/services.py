@@ -10,14 +10,18 @@ from django.db.models import Exists, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.breaches.models import (
     BreachIncident,
     BreachNotification,
     BreachUpdate,
     BreachUpdateDelivery,
 )
-from apps.controllers.models import Controller, Membership
+from apps.controllers.models import Controller
+from apps.controllers.selectors import membership_can_write
+from apps.core.history import history_delete, history_save, history_stamp
 from apps.core.services import reference_next
+from apps.core.workflow import Workflow
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import ProcessingActivity, Processor
@@ -27,47 +31,39 @@ Status = BreachIncident.Status
 # The incident workflow, the only place that says which moves exist. Containment can fail
 # (back to open); a resolved incident can recur (back to open); closed is final: a recurrence
 # after closing is a new incident with its own clock.
-INCIDENT_TRANSITIONS: dict[str, set[str]] = {
-    Status.OPEN: {Status.CONTAINED, Status.RESOLVED},
-    Status.CONTAINED: {Status.OPEN, Status.RESOLVED},
-    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
-    Status.CLOSED: set(),
-}
-
-
-def _stamp(obj, *, by, reason: str) -> None:
-    obj._change_reason = reason
-    if by is not None:
-        obj._history_user = by
+INCIDENT_WORKFLOW: Workflow[BreachIncident] = Workflow(
+    BreachIncident,
+    {
+        Status.OPEN: {Status.CONTAINED, Status.RESOLVED},
+        Status.CONTAINED: {Status.OPEN, Status.RESOLVED},
+        Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+        Status.CLOSED: set(),
+    },
+    name=lambda incident: incident.reference,
+)
+INCIDENT_TRANSITIONS = INCIDENT_WORKFLOW.moves
 
 
 @transaction.atomic
-def breach_incident_create(*, incident: BreachIncident, by) -> BreachIncident:
+def breach_incident_create(*, incident: BreachIncident, by: User | None) -> BreachIncident:
     """Save a new incident under the next reference of the year. Many-to-many fields follow."""
     incident.full_clean(exclude=["reference"])
     incident.reference = reference_next(prefix="INC", year=timezone.now().year)
-    _stamp(incident, by=by, reason="breaches.incident.created")
-    incident.save()
+    history_save(incident, by=by, reason="breaches.incident.created")
     return incident
 
 
 @transaction.atomic
-def breach_incident_transition(*, incident: BreachIncident, to: str, by) -> None:
+def breach_incident_transition(*, incident: BreachIncident, to: str, by: User | None) -> None:
     """Move an incident through open → contained → resolved → closed."""
     incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
-    if to not in INCIDENT_TRANSITIONS[incident.status]:
-        raise ValidationError(
-            f"{incident.reference} cannot go from {incident.get_status_display().lower()} to "
-            f"{Status(to).label.lower()}."
-        )
+    INCIDENT_WORKFLOW.check(incident, to)
     if to == Status.CLOSED:
         _check_every_controller_notified(incident)
-        incident.closed_at = timezone.now()
-    else:
-        incident.closed_at = None
-    incident.status = to
-    _stamp(incident, by=by, reason=f"breaches.incident.{to}")
-    incident.save()
+    closed_at = timezone.now() if to == Status.CLOSED else None
+    INCIDENT_WORKFLOW.move(
+        incident, to, by=by, reason=f"breaches.incident.{to}", changes={"closed_at": closed_at}
+    )
 
 
 def _check_every_controller_notified(incident: BreachIncident) -> None:
@@ -107,19 +103,19 @@ def breach_controllers_propose(*, incident: BreachIncident) -> QuerySet[Controll
 
 
 @transaction.atomic
-def breach_controllers_fill_proposed(*, incident: BreachIncident, by) -> int:
+def breach_controllers_fill_proposed(*, incident: BreachIncident, by: User | None) -> int:
     """Add the proposed controllers to the incident's affected ones; returns how many were new."""
     proposed = set(breach_controllers_propose(incident=incident))
     new = proposed - set(incident.affected_controllers.all())
     if new:
-        _stamp(incident, by=by, reason="breaches.incident.controllers_proposed")
+        history_stamp(incident, by=by, reason="breaches.incident.controllers_proposed")
         incident.affected_controllers.add(*new)
     return len(new)
 
 
 @transaction.atomic
 def breach_controllers_confirm(
-    *, incident: BreachIncident, by, controllers: Iterable[Controller] | None = None
+    *, incident: BreachIncident, by: User | None, controllers: Iterable[Controller] | None = None
 ) -> list[BreachNotification]:
     """Confirm who is affected: one notification record per controller, recorded who and when.
 
@@ -147,17 +143,14 @@ def breach_controllers_confirm(
         )
     for cid, notification in existing.items():
         if cid not in chosen_ids:
-            _stamp(notification, by=by, reason="breaches.notification.unconfirmed")
-            notification.delete()
+            history_delete(notification, by=by, reason="breaches.notification.unconfirmed")
     for controller in chosen:
         if controller.pk not in existing:
             notification = BreachNotification(incident=incident, controller=controller)
-            _stamp(notification, by=by, reason="breaches.notification.confirmed")
-            notification.save()
+            history_save(notification, by=by, reason="breaches.notification.confirmed")
     incident.controllers_confirmed_at = timezone.now()
     incident.controllers_confirmed_by = by
-    _stamp(incident, by=by, reason="breaches.incident.controllers_confirmed")
-    incident.save()
+    history_save(incident, by=by, reason="breaches.incident.controllers_confirmed")
     return list(incident.notifications.select_related("controller"))
 
 
@@ -171,7 +164,7 @@ def _processor() -> Processor | None:
 
 @transaction.atomic
 def breach_notify_controllers(
-    *, incident: BreachIncident, by, controllers: Iterable[Controller] | None = None
+    *, incident: BreachIncident, by: User | None, controllers: Iterable[Controller] | None = None
 ) -> list[BreachNotification]:
     """Send the Art. 33(3) notice, through the outbox, to each confirmed controller not yet told.
 
@@ -214,27 +207,25 @@ def breach_notify_controllers(
         )
         notification.sent_at = now
         notification.channel = BreachNotification.Channel.EMAIL
-        _stamp(notification, by=by, reason="breaches.notification.sent")
-        notification.save()
+        history_save(notification, by=by, reason="breaches.notification.sent")
     return pending
 
 
 @transaction.atomic
-def breach_update_add(*, incident: BreachIncident, text: str, by) -> BreachUpdate:
+def breach_update_add(*, incident: BreachIncident, text: str, by: User | None) -> BreachUpdate:
     """Add the next phase of information (Art. 33(4)) to the incident's timeline."""
     incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
     if not text.strip():
         raise ValidationError("An update needs its text.")
     last = incident.updates.order_by("-phase").values_list("phase", flat=True).first() or 0
     update = BreachUpdate(incident=incident, phase=last + 1, text=text.strip(), created_by=by)
-    _stamp(update, by=by, reason="breaches.update.added")
-    update.save()
+    history_save(update, by=by, reason="breaches.update.added")
     return update
 
 
 @transaction.atomic
 def breach_update_send(
-    *, update: BreachUpdate, by, controllers: Iterable[Controller] | None = None
+    *, update: BreachUpdate, by: User | None, controllers: Iterable[Controller] | None = None
 ) -> list[BreachUpdateDelivery]:
     """Send an update, through the outbox, to notified controllers (all of them by default).
 
@@ -284,23 +275,16 @@ def breach_update_send(
             dedupe_key=f"breach.{incident.reference}.update.{update.phase}.{controller.pk}",
         )
         delivery = BreachUpdateDelivery(update=update, controller=controller)
-        _stamp(delivery, by=by, reason="breaches.update.sent")
-        delivery.save()
+        history_save(delivery, by=by, reason="breaches.update.sent")
         deliveries.append(delivery)
     return deliveries
 
 
 @transaction.atomic
-def breach_acknowledge(*, notification: BreachNotification, by) -> BreachNotification:
+def breach_acknowledge(*, notification: BreachNotification, by: User | None) -> BreachNotification:
     """A customer user confirms that its controller received our notice."""
     notification = BreachNotification.objects.select_for_update().get(pk=notification.pk)
-    may_act = (
-        Membership.objects.current()
-        .filter(user=by, controller_id=notification.controller_id)
-        .exclude(role=Membership.Role.AUDITOR)
-        .exists()
-    )
-    if not may_act:
+    if not membership_can_write(user=by, controller=notification.controller_id):
         raise ValidationError("Only a member of the notified controller can acknowledge this.")
     if notification.sent_at is None:
         raise ValidationError("This notification has not been sent yet.")
@@ -311,8 +295,7 @@ def breach_acknowledge(*, notification: BreachNotification, by) -> BreachNotific
         )
     notification.acknowledged_at = timezone.now()
     notification.acknowledged_by = by
-    _stamp(notification, by=by, reason="breaches.notification.acknowledged")
-    notification.save()
+    history_save(notification, by=by, reason="breaches.notification.acknowledged")
     return notification
 
 

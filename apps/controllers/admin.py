@@ -1,15 +1,20 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.admin import ExportMixin
 
+from apps.controllers.forms import InviteForm
 from apps.controllers.models import Controller, Membership
 from apps.controllers.resources import ControllerResource
-from apps.core.admin import HistoryTabularInline, RegisterAdmin, RegisterTableAdminMixin
-from apps.processors.documents import register_pdf, register_pdf_filename
+from apps.controllers.services import membership_invite
+from apps.core.admin import (
+    HistoryTabularInline,
+    RegisterAdmin,
+    RegisterTableAdminMixin,
+    acting_user,
+)
 
 
 class MembershipInline(HistoryTabularInline):
@@ -70,19 +75,11 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
                 self.admin_site.admin_view(self.invite_view),
                 name="controllers_controller_invite",
             ),
-            path(
-                "<path:object_id>/record.pdf",
-                self.admin_site.admin_view(self.record_pdf_view),
-                name="controllers_controller_record_pdf",
-            ),
             *super().get_urls(),
         ]
 
     def invite_view(self, request, object_id):
-        """Staff invite a customer user; the portal's own service sends the invitation."""
-        from apps.portal.forms import InviteForm
-        from apps.portal.services import membership_invite
-
+        """Staff invite a customer user through the service the portal's admins use too."""
         controller = get_object_or_404(Controller, pk=object_id)
         if not self.has_change_permission(request, controller):
             raise PermissionDenied
@@ -90,7 +87,7 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 membership = membership_invite(
-                    controller=controller, invited_by=request.user, **form.cleaned_data
+                    controller=controller, invited_by=acting_user(request), **form.cleaned_data
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -120,18 +117,6 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
             "processors.view_processingactivity"
         )
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def record_pdf_view(self, request, object_id):
-        controller = get_object_or_404(Controller, pk=object_id)
-        if not (
-            self.has_view_permission(request, controller)
-            and request.user.has_perm("processors.view_processingactivity")
-        ):
-            raise PermissionDenied
-        response = HttpResponse(register_pdf(controller=controller), content_type="application/pdf")
-        filename = register_pdf_filename(controller=controller)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
 
 
 @admin.register(Membership)

@@ -2,10 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import PartyContact, TimeStampedModel
 
 
 class ControllerQuerySet(models.QuerySet):
@@ -13,7 +12,7 @@ class ControllerQuerySet(models.QuerySet):
         return self.filter(status=Controller.Status.ACTIVE)
 
 
-class Controller(TimeStampedModel):
+class Controller(TimeStampedModel, PartyContact):
     """A customer: the controller on whose behalf we process its end users' personal data."""
 
     class Status(models.TextChoices):
@@ -22,12 +21,6 @@ class Controller(TimeStampedModel):
 
     legal_name = models.CharField(max_length=200, unique=True)
     registration_number = models.CharField("registration no.", max_length=100, blank=True)
-    address = models.TextField()
-    country = CountryField()
-    contact_name = models.CharField(max_length=200)
-    contact_email = models.EmailField()
-    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
-    dpo_email = models.EmailField("DPO email", blank=True)
     eu_representative = models.TextField(
         "EU representative (Art. 27)",
         blank=True,
@@ -88,6 +81,10 @@ class Membership(TimeStampedModel):
         MEMBER = "member", "Member"
         AUDITOR = "auditor", "Auditor (read-only)"
 
+    # Roles that may change the controller's data, in the portal and in every service a
+    # customer's write goes through; auditors only read.
+    WRITE_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -119,3 +116,8 @@ class Membership(TimeStampedModel):
     @property
     def is_current(self) -> bool:
         return self.expires_at is None or self.expires_at > timezone.now()
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the role may change the controller's data (the membership's window aside)."""
+        return self.role in self.WRITE_ROLES

@@ -3,30 +3,109 @@
 Every admin page shows history (SimpleHistoryAdmin). simple-history's "revert" form saves on POST
 after checking only the *view* permission of the history, so an auditor could write through it;
 this base refuses that POST to anyone who may not change the object.
+
+Beside it, the admin kit every registration shares: ReadOnlyAdminMixin (the one place that
+refuses add, change and delete), run_per_row (an action that runs a service on each selected row
+and reports what went through and what was refused) and copy_saved_fields (an add page whose row
+a service created).
 """
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.widgets import AutocompleteMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Exists, OuterRef
+from django.db import connections, transaction
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.urls import path
 from django.utils.functional import cached_property
 from django_countries.fields import CountryField
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 
+from apps.core.history import m2m_fields, m2m_history_model, m2m_rows_for, object_labels
 from apps.core.models import ReferenceCounter
+from apps.core.resources import resource_table_csv
 from apps.core.widgets import (
     CountrySelect,
     CountrySelectMultiple,
     SafeAutocompleteMixin,
     SafeAutocompleteSelectMultiple,
 )
+
+_M = TypeVar("_M", bound=Model)
+
+
+class ReadOnlyAdminMixin:
+    """An admin that only reads: no add, change or delete, no actions. Put it first in the bases.
+
+    For tables written only by the application (the trail, logs, reference counters) and for
+    read-only inlines: the signatures fit a ModelAdmin and an InlineModelAdmin alike (an inline
+    has no actions, so get_actions is simply never asked there). The one definition of these
+    three refusals in the project: tests/core/test_admin_kit.py keeps it that way."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
+
+
+def run_per_row(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[_M],
+    service: Callable[[_M], object],
+    *,
+    done: str,
+) -> int:
+    """Run `service` on each selected row; say how many went through and why each other did not.
+
+    For admin actions whose service may refuse a row (a `ValidationError`): each refusal is one
+    error message, "<row>: <reasons>", and never a 500; the rows that went through are one
+    success message, `done` with its "{count}" filled in (no other placeholder is read, so the
+    text may carry names with braces). Each row runs in its own savepoint, so a refused row
+    writes nothing even when the service wrote before refusing, and the others still stand.
+    The success message shows unless every row was refused. Returns how many went through.
+    """
+    count = refused = 0
+    for obj in queryset:
+        try:
+            with transaction.atomic(using=queryset.db):
+                service(obj)
+        except ValidationError as error:
+            refused += 1
+            reasons = " ".join(error.messages)
+            modeladmin.message_user(request, f"{obj}: {reasons}", messages.ERROR)
+        else:
+            count += 1
+    if count or not refused:
+        modeladmin.message_user(request, done.replace("{count}", str(count)), messages.SUCCESS)
+    return count
+
+
+def copy_saved_fields(obj: Model, saved: Model) -> None:
+    """Make the admin's unsaved `obj` the row a service created (`saved`).
+
+    An add page's save_model hands the form's data to a service, which creates the row; what
+    follows in the admin (the success message, the redirect, the log entry) reads `obj`."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
 
 
 class EstimatedCountPaginator(Paginator):
@@ -43,7 +122,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        queryset = self.object_list
+        queryset: Any = self.object_list  # a QuerySet on every admin list
         connection = connections[getattr(queryset, "db", "default")]
         if connection.vendor != "postgresql" or not hasattr(queryset, "explain"):
             return super().count
@@ -102,7 +181,7 @@ class OneQueryPerManyToManyForm(forms.ModelForm):
             all_choices, known = self._read_many_to_many(instance)
         super().__init__(*args, **kwargs)
         for name, rows in all_choices.items():
-            field = self.fields[name]
+            field = cast(forms.ModelMultipleChoiceField, self.fields[name])
             choices = [(obj.pk, field.label_from_instance(obj)) for obj in rows]
             field.choices = choices
             _inner_widget(field.widget).choices = field.choices
@@ -136,7 +215,10 @@ class OneQueryPerManyToManyForm(forms.ModelForm):
                         model_field.m2m_reverse_field_name(): OuterRef("pk"),
                     }
                 )
-                rows = list(field.queryset.annotate(_register_selected=Exists(is_selected)))
+                queryset = cast(forms.ModelMultipleChoiceField, field).queryset
+                if queryset is None:
+                    continue
+                rows = list(queryset.annotate(_register_selected=Exists(is_selected)))
                 selected = [obj for obj in rows if obj._register_selected]
                 all_choices[name] = rows
             else:
@@ -148,7 +230,7 @@ class OneQueryPerManyToManyForm(forms.ModelForm):
         return all_choices, known
 
 
-class CountryWidgetsMixin:
+class CountryWidgetsMixin(BaseModelAdmin):
     """Country selects (about 250 options) written without a template render per option."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -160,10 +242,10 @@ class CountryWidgetsMixin:
 class RegisterAdmin(SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator: type[Paginator] = EstimatedCountPaginator
 
     object_history_list_template = "admin/register/object_history_list.html"
-    form = OneQueryPerManyToManyForm
+    form: type[forms.ModelForm] = OneQueryPerManyToManyForm
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
@@ -179,15 +261,13 @@ class RegisterAdmin(SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdm
         object by following its foreign keys one query at a time; here the page's m2m rows
         come in one query per field and the objects its rows name in one query per foreign key.
         """
-        from apps.audit import chain
-
         records = list(historical_records)
         if not records:
             return
         history_model = type(records[0])
-        m2m_names = [f.name for f in chain.m2m_fields(history_model)]
-        m2m = chain.m2m_rows_for(history_model, [r.pk for r in records]) if m2m_names else {}
-        labels = chain.object_labels(records)
+        m2m_names = [f.name for f in m2m_fields(history_model)]
+        m2m = m2m_rows_for(history_model, [r.pk for r in records]) if m2m_names else {}
+        labels = object_labels(records)
         for record in records:
             record.history_object_label = labels[record.pk]
 
@@ -196,9 +276,9 @@ class RegisterAdmin(SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdm
         field_names = {
             field.name: {
                 f.attname: f.name
-                for f in chain.m2m_history_model(history_model, field)._meta.concrete_fields
+                for f in m2m_history_model(history_model, field)._meta.concrete_fields
             }
-            for field in chain.m2m_fields(history_model)
+            for field in m2m_fields(history_model)
         }
 
         def through_rows(record, name):
@@ -240,7 +320,8 @@ class ParentCachedInlineFormSet(BaseInlineFormSet):
     (str(row) shows its parent) costs no query per row."""
 
     def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
+        # A private method of Django's formsets that django-stubs does not declare.
+        form = super()._construct_form(i, **kwargs)  # type: ignore[misc]
         parent = self.instance
         if parent is not None and parent.pk is not None:
             target = self.fk.target_field.attname
@@ -255,7 +336,14 @@ class HistoryTabularInline(SafeAutocompleteMixin, CountryWidgetsMixin, admin.Tab
     show_change_link = True
 
 
-class RegisterTableAdminMixin:
+if TYPE_CHECKING:
+    # django-import-export has no type hints: for the checker this mixin stands on its admin.
+    from import_export.admin import ImportExportMixin as _TableAdminBase
+else:
+    _TableAdminBase = object
+
+
+class RegisterTableAdminMixin(_TableAdminBase):
     """Exports (CSV, XLSX, streamed CSV) and, with ImportExportMixin, strict imports.
 
     Combine as `class XAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin)`.
@@ -283,8 +371,6 @@ class RegisterTableAdminMixin:
         form.add_error("import_file", message)
 
     def get_urls(self):
-        from django.urls import path
-
         info = self.model._meta.app_label, self.model._meta.model_name
         urls = [
             path(
@@ -296,11 +382,13 @@ class RegisterTableAdminMixin:
         return urls + super().get_urls()
 
     def streamed_csv_view(self, request):
-        from apps.processors.documents import register_table_csv
-
         if not self.has_export_permission(request):
             raise PermissionDenied
-        return register_table_csv(model=self.model, queryset=self.get_export_queryset(request))
+        resource_class = self.get_export_resource_classes(request)[0]
+        return resource_table_csv(
+            resource=resource_class(**self.get_export_resource_kwargs(request)),
+            queryset=self.get_export_queryset(request),
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
@@ -309,17 +397,18 @@ class RegisterTableAdminMixin:
 
 
 @admin.register(ReferenceCounter)
-class ReferenceCounterAdmin(RegisterAdmin):
+class ReferenceCounterAdmin(ReadOnlyAdminMixin, RegisterAdmin):
+    """Numbers are taken by the services that create tickets and incidents, never by hand."""
+
     list_display = ["prefix", "year", "last_number"]
     list_filter = ["prefix"]
     readonly_fields = ["prefix", "year", "last_number"]
 
-    # Numbers are taken by the services that create tickets and incidents, never by hand.
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+def acting_user(request: HttpRequest) -> Any:
+    """The staff member acting on an admin page, to pass to a service as `by`.
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    Typed Any, not AbstractBaseUser: each app's services name the project's user model, which
+    the ground floor does not know. `admin_view` lets only signed-in staff reach these pages.
+    """
+    return request.user

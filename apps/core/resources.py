@@ -4,9 +4,13 @@ Imports are strict: an unknown column, a missing required column, an unknown cat
 unreadable yes/no or country is an error on its row, and one error anywhere writes nothing.
 """
 
+import csv
 import re
+from collections.abc import Iterator
 
-from django.db.models import Model
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django_countries import countries
 from import_export import resources, widgets
 
@@ -109,21 +113,44 @@ class RegisterResource(resources.ModelResource):
         return self.export_queryset(queryset)
 
 
-def resource_for_model(model: type[Model]) -> RegisterResource:
-    from apps.controllers.resources import ControllerResource
-    from apps.data_categories.resources import DataCategoryResource, DataSubjectCategoryResource
-    from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
-    from apps.subprocessors.resources import SubprocessorResource, TransferResource
+class EchoBuffer:
+    """A file-like object whose write returns the line, so csv.writer can feed a generator."""
 
-    for resource_class in (
-        ControllerResource,
-        DataCategoryResource,
-        DataSubjectCategoryResource,
-        ProcessingActivityResource,
-        SecurityMeasureResource,
-        SubprocessorResource,
-        TransferResource,
-    ):
-        if resource_class._meta.model is model:
-            return resource_class()
-    raise LookupError(f"No register export for {model._meta.label}.")
+    def write(self, value):
+        return value
+
+
+# A cell starting with one of these is a formula in a spreadsheet: exported text must stay text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value) -> str:
+    """A value as CSV text that a spreadsheet shows as text, never runs as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def resource_table_rows(*, resource: RegisterResource, queryset: QuerySet) -> Iterator[list[str]]:
+    """The header and then one row per object, read in chunks, with the resource's columns."""
+    fields = resource.get_export_fields()
+    yield [spreadsheet_cell(field.column_name) for field in fields]
+    queryset = resource.export_queryset(queryset)
+    for obj in queryset.iterator(chunk_size=2000):
+        yield [spreadsheet_cell(resource.export_field(field, obj)) for field in fields]
+
+
+def resource_table_csv(
+    *, resource: RegisterResource, queryset: QuerySet, filename: str | None = None
+) -> StreamingHttpResponse:
+    """A CSV of one table, streamed row by row so that large tables never sit in memory."""
+    writer = csv.writer(EchoBuffer())
+    rows = resource_table_rows(resource=resource, queryset=queryset)
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    model = queryset.model
+    name = filename or f"{model._meta.model_name}-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

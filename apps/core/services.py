@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from apps.core.history import history_save
 from apps.core.models import ReferenceCounter
 
 
@@ -13,6 +14,5 @@ def reference_next(*, prefix: str, year: int) -> str:
     ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
     counter = ReferenceCounter.objects.select_for_update().get(prefix=prefix, year=year)
     counter.last_number += 1
-    counter._change_reason = "core.reference.taken"
-    counter.save(update_fields=["last_number"])
+    history_save(counter, by=None, reason="core.reference.taken", update_fields=["last_number"])
     return f"{prefix}-{year}-{counter.last_number:04d}"

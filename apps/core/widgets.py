@@ -1,7 +1,13 @@
 """Admin widgets: long option lists written without a template render per option, and
 autocompletes that survive values no browser would send."""
 
-from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django import forms
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.widgets import (
+    AutocompleteMixin,
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+)
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html
@@ -9,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django_countries.widgets import LazySelect, LazySelectMultiple
 
 
-class WrittenOptionsMixin:
+class WrittenOptionsMixin(forms.Select):
     """A <select> whose options are written in Python.
 
     Django renders each <option> through its own template: about 250 countries cost several
@@ -19,7 +25,9 @@ class WrittenOptionsMixin:
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        parts: list[str] = [
+            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
+        ]
         for group_name, options, _ in widget["optgroups"]:
             if group_name:
                 parts.append(format_html('<optgroup label="{}">', group_name))
@@ -46,7 +54,7 @@ class CountrySelectMultiple(WrittenOptionsMixin, LazySelectMultiple):
     pass
 
 
-class _SelectedKeysOnly:
+class _SelectedKeysOnly(AutocompleteMixin):
     """Django's autocomplete widgets look the submitted values up in the database when a refused
     form is shown again; a value that is not a valid key (":" typed into an id) raised a
     ValueError there, a 500. The field already reports it as an invalid choice, so the widget
@@ -76,7 +84,7 @@ class SafeAutocompleteSelectMultiple(_SelectedKeysOnly, AutocompleteSelectMultip
     pass
 
 
-class SafeAutocompleteMixin:
+class SafeAutocompleteMixin(BaseModelAdmin):
     """For ModelAdmin and inlines: autocomplete fields use the widgets above."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

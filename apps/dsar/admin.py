@@ -1,13 +1,24 @@
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.core.admin import HistoryTabularInline, RegisterAdmin
+from apps.core.admin import (
+    HistoryTabularInline,
+    ReadOnlyAdminMixin,
+    RegisterAdmin,
+    acting_user,
+    copy_saved_fields,
+    run_per_row,
+)
+from apps.core.history import history_save
 from apps.dsar.forms import AssignActionForm, DsarPropagationInlineForm, DsarTicketAdminForm
 from apps.dsar.models import (
     DsarAttachment,
@@ -48,15 +59,8 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(HistoryTabularInline):
-    can_delete = False
+class ReadOnlyInline(ReadOnlyAdminMixin, HistoryTabularInline):
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DsarPropagationInline(HistoryTabularInline):
@@ -76,7 +80,7 @@ class DsarPropagationInline(HistoryTabularInline):
 
 class DsarTimelineInline(ReadOnlyInline):
     model = DsarTimelineEntry
-    fields = [
+    readonly_fields = (
         "created_at",
         "kind",
         "author",
@@ -84,8 +88,8 @@ class DsarTimelineInline(ReadOnlyInline):
         "to_status",
         "visible_to_customer",
         "body",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def get_queryset(self, request):
         # The ticket too: each row's label names it.
@@ -94,21 +98,21 @@ class DsarTimelineInline(ReadOnlyInline):
 
 class DsarPauseInline(ReadOnlyInline):
     model = DsarPause
-    fields = ["started_at", "ended_at"]
-    readonly_fields = fields
+    readonly_fields = ("started_at", "ended_at")
+    fields = readonly_fields
 
 
 class DsarAttachmentInline(ReadOnlyInline):
     model = DsarAttachment
-    fields = [
+    readonly_fields = (
         "download",
         "content_type",
         "size",
         "visible_to_customer",
         "uploaded_by",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
@@ -288,14 +292,13 @@ class DsarTicketAdmin(RegisterAdmin):
         if not change:
             ticket = dsar_ticket_submit(
                 controller=data["controller"],
-                submitted_by=request.user,
+                submitted_by=acting_user(request),
                 request_type=data["request_type"],
                 data_subject_identifier=data["data_subject_identifier"],
                 received_at=data["received_at"],
                 details=data.get("details") or "",
             )
-            obj.__dict__.update({k: v for k, v in ticket.__dict__.items() if k != "_state"})
-            obj._state.adding = False
+            copy_saved_fields(obj, ticket)
             return
         stored = DsarTicket.objects.get(pk=obj.pk)
         user = request.user
@@ -303,9 +306,12 @@ class DsarTicketAdmin(RegisterAdmin):
             dsar_ticket_assign(ticket=stored, assignee=data.get("assignee"), by=user)
         if "resolution" in form.changed_data:
             stored.resolution = data.get("resolution") or ""
-            stored._change_reason = "dsar.ticket.resolution"
-            stored._history_user = user
-            stored.save(update_fields=["resolution", "updated_at"])
+            history_save(
+                stored,
+                by=user,
+                reason="dsar.ticket.resolution",
+                update_fields=["resolution", "updated_at"],
+            )
         if data.get("reply_body"):
             dsar_reply_add(
                 ticket=stored,
@@ -342,7 +348,7 @@ class DsarTicketAdmin(RegisterAdmin):
                             propagation=DsarPropagation.objects.get(pk=inline_form.instance.pk),
                             status=inline_form.cleaned_data["status"],
                             note=inline_form.cleaned_data.get("note") or "",
-                            by=request.user,
+                            by=acting_user(request),
                         )
         data = form.cleaned_data
         if change and data.get("move_to"):
@@ -350,7 +356,7 @@ class DsarTicketAdmin(RegisterAdmin):
                 dsar_ticket_transition(
                     ticket=form.instance,
                     to=data["move_to"],
-                    by=request.user,
+                    by=acting_user(request),
                     rejection_reason=data.get("move_rejection_reason") or "",
                     note=data.get("move_note") or "",
                 )
@@ -371,17 +377,20 @@ class DsarTicketAdmin(RegisterAdmin):
 
     # --- actions --------------------------------------------------------------------------
 
-    def _each(self, request, queryset, verb, work):
-        done = 0
-        for ticket in queryset.select_related("controller", "assignee"):
-            try:
-                work(ticket)
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} ticket(s) {verb}.", messages.SUCCESS)
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[DsarTicket],
+        verb: str,
+        work: Callable[[DsarTicket], object],
+    ) -> None:
+        run_per_row(
+            self,
+            request,
+            queryset.select_related("controller", "assignee"),
+            work,
+            done=f"{{count}} ticket(s) {verb}.",
+        )
 
     @admin.action(description="Assign selected tickets to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
@@ -389,7 +398,7 @@ class DsarTicketAdmin(RegisterAdmin):
             request,
             queryset,
             "assigned to you",
-            lambda t: dsar_ticket_assign(ticket=t, assignee=request.user, by=request.user),
+            lambda t: dsar_ticket_assign(ticket=t, assignee=request.user, by=acting_user(request)),
         )
 
     @admin.action(
@@ -405,15 +414,15 @@ class DsarTicketAdmin(RegisterAdmin):
             request,
             queryset,
             f"assigned to {assignee}",
-            lambda t: dsar_ticket_assign(ticket=t, assignee=assignee, by=request.user),
+            lambda t: dsar_ticket_assign(ticket=t, assignee=assignee, by=acting_user(request)),
         )
 
-    def _move(self, request, queryset, to):
+    def _move(self, request: HttpRequest, queryset: QuerySet[DsarTicket], to: str) -> None:
         self._each(
             request,
             queryset,
             f"moved to {Status(to).label.lower()}",
-            lambda t: dsar_ticket_transition(ticket=t, to=to, by=request.user),
+            lambda t: dsar_ticket_transition(ticket=t, to=to, by=acting_user(request)),
         )
 
     @admin.action(description="Move to in progress", permissions=["change"])

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
@@ -65,7 +67,7 @@ class DsarTicketAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "assignee" in self.fields:
-            self.fields["assignee"].queryset = staff_users()
+            cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = staff_users()
 
     def clean_received_at(self):
         received_at = self.cleaned_data.get("received_at")
@@ -95,11 +97,12 @@ class DsarTicketAdminForm(forms.ModelForm):
         for i in range(min(total, 1000)):
             pk, status = self.data.get(f"{prefix}-{i}-id"), self.data.get(f"{prefix}-{i}-status")
             if str(pk).isdigit() and status in DsarPropagation.Status.values:
-                statuses[int(pk)] = status
+                statuses[int(str(pk))] = status
         return statuses
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         ticket = self.instance
         if ticket.pk is None:
             return data
@@ -141,7 +144,8 @@ class DsarPropagationInlineForm(forms.ModelForm):
             self.fields["note"].widget.attrs["aria-label"] = f"Propagation to {name}: note"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("status") == DsarPropagation.Status.REFUSED and not data.get("note"):
             self.add_error("note", "Say why the subprocessor refused.")
         return data
@@ -154,54 +158,3 @@ class AssignActionForm(ActionForm):
 
 
 # --- the customer portal ----------------------------------------------------------------------
-
-
-class PortalTicketSubmitForm(forms.Form):
-    """A customer passes on a data-subject request. The hidden token is made when the form is
-    rendered: submitting the same form twice returns the ticket already made."""
-
-    request_type = forms.ChoiceField(
-        label="Type of request",
-        choices=[("", "Choose the right the person exercises")] + DsarTicket.RequestType.choices,
-        error_messages={"invalid_choice": "Choose one of the listed types of request."},
-    )
-    data_subject_identifier = forms.CharField(
-        label="How the person is known in your app",
-        max_length=200,
-        help_text="A user id or the email address the account uses. No other personal data.",
-    )
-    received_at = forms.DateTimeField(
-        label="When your organisation received the request (UTC)",
-        help_text="The one-month deadline of Art. 12(3) runs from here. Not in the future.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    details = forms.CharField(
-        label="What is asked",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Describe the request without further personal data about the person.",
-    )
-    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def clean_received_at(self):
-        received_at = self.cleaned_data["received_at"]
-        if received_at > timezone.now():
-            raise ValidationError("The date of receipt cannot be in the future.")
-        return received_at
-
-
-class PortalReplyForm(forms.Form):
-    body = forms.CharField(
-        label="Your reply",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Write your reply first."},
-    )
-
-
-class PortalWithdrawForm(forms.Form):
-    note = forms.CharField(
-        label="Why the request is withdrawn (optional)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For example: the person took the request back.",
-    )

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from apps.controllers.models import Controller
 from apps.dsar.models import DsarAttachment, DsarPropagation, DsarTicket, DsarTimelineEntry
 
 # The list filters of the portal: which statuses each one shows.
@@ -12,7 +13,7 @@ TICKET_FILTERS = {
 }
 
 
-def dsar_tickets_for_controller(*, controller) -> QuerySet[DsarTicket]:
+def dsar_tickets_for_controller(*, controller: Controller) -> QuerySet[DsarTicket]:
     """A customer's tickets, newest first, with what a list shows."""
     return (
         DsarTicket.objects.for_controller(controller)
@@ -21,14 +22,14 @@ def dsar_tickets_for_controller(*, controller) -> QuerySet[DsarTicket]:
     )
 
 
-def dsar_tickets_filtered(*, controller, which: str = "all") -> QuerySet[DsarTicket]:
+def dsar_tickets_filtered(*, controller: Controller, which: str = "all") -> QuerySet[DsarTicket]:
     """The customer's tickets, limited to open or closed ones (`which` from TICKET_FILTERS)."""
     tickets = dsar_tickets_for_controller(controller=controller)
     statuses = TICKET_FILTERS.get(which)
     return tickets if statuses is None else tickets.filter(status__in=statuses)
 
 
-def dsar_open_ticket_count(*, controller) -> int:
+def dsar_open_ticket_count(*, controller: Controller) -> int:
     return DsarTicket.objects.for_controller(controller).open().count()
 
 

@@ -6,13 +6,18 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.accounts.roles import SUPPORT_AGENT
-from apps.audit.services import history_rows_scrub
 from apps.controllers.models import Controller, Membership
+from apps.controllers.selectors import membership_can_write
+from apps.core.history import history_save
 from apps.core.services import reference_next
+from apps.core.workflow import Workflow
 from apps.dsar.models import (
     SCRUBBED,
     DsarAttachment,
@@ -26,22 +31,34 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import ProcessingActivity
 from apps.subprocessors.models import Subprocessor
+from apps.trail.services import history_rows_scrub
 
 Status = DsarTicket.Status
 
 # The one table of allowed moves. Completed, rejected and withdrawn are final.
-DSAR_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset(
-        {Status.IN_PROGRESS, Status.AWAITING_CUSTOMER, Status.REJECTED, Status.WITHDRAWN}
-    ),
-    Status.IN_PROGRESS: frozenset(
-        {Status.AWAITING_CUSTOMER, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN}
-    ),
-    Status.AWAITING_CUSTOMER: frozenset({Status.IN_PROGRESS, Status.REJECTED, Status.WITHDRAWN}),
-    Status.COMPLETED: frozenset(),
-    Status.REJECTED: frozenset(),
-    Status.WITHDRAWN: frozenset(),
-}
+DSAR_WORKFLOW: Workflow[DsarTicket] = Workflow(
+    DsarTicket,
+    {
+        Status.NEW: {
+            Status.IN_PROGRESS,
+            Status.AWAITING_CUSTOMER,
+            Status.REJECTED,
+            Status.WITHDRAWN,
+        },
+        Status.IN_PROGRESS: {
+            Status.AWAITING_CUSTOMER,
+            Status.COMPLETED,
+            Status.REJECTED,
+            Status.WITHDRAWN,
+        },
+        Status.AWAITING_CUSTOMER: {Status.IN_PROGRESS, Status.REJECTED, Status.WITHDRAWN},
+        Status.COMPLETED: set(),
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+    },
+    name=lambda ticket: ticket.reference,
+)
+DSAR_TRANSITIONS = DSAR_WORKFLOW.moves
 # A customer user may only take its own request back; staff make every other move.
 CUSTOMER_TRANSITIONS = frozenset({Status.WITHDRAWN})
 # Who recorded a scrub when no person did: the trail names the command.
@@ -53,8 +70,9 @@ SCRUB_ACTOR = "manage.py scrub_dsar_subjects"
 
 def _staff_recipients(ticket: DsarTicket) -> list[str]:
     """The assignee; while nobody is assigned, every active Support Agent."""
-    if ticket.assignee_id and ticket.assignee.is_active:
-        return [ticket.assignee.email]
+    assignee = ticket.assignee if ticket.assignee_id else None
+    if assignee is not None and assignee.is_active:
+        return [assignee.email]
     group = Group.objects.filter(name=SUPPORT_AGENT).first()
     if group is None:
         return []
@@ -102,26 +120,14 @@ def _is_customer(user) -> bool:
 def _check_customer_may_write(user, controller: Controller) -> None:
     """A customer user writes only for a controller it currently belongs to, and not as an
     auditor (read-only)."""
-    if not (
-        Membership.objects.current()
-        .filter(user=user, controller=controller)
-        .exclude(role=Membership.Role.AUDITOR)
-        .exists()
-    ):
+    if not membership_can_write(user=user, controller=controller):
         raise ValidationError("You cannot act on requests of this customer.")
-
-
-def _save(obj, *, by, reason: str) -> None:
-    obj._change_reason = reason
-    if by is not None:
-        obj._history_user = by
-    obj.save()
 
 
 # --- submission -------------------------------------------------------------------------------
 
 
-def dsar_subprocessors_holding_data(*, controller: Controller):
+def dsar_subprocessors_holding_data(*, controller: Controller) -> QuerySet[Subprocessor]:
     """Subprocessors named in the approved activities that cover the controller: where its
     subjects' data goes. Proposed ones hold nothing yet."""
     activities = ProcessingActivity.objects.covering(controller).in_record()
@@ -136,7 +142,7 @@ def dsar_subprocessors_holding_data(*, controller: Controller):
 def dsar_ticket_submit(
     *,
     controller: Controller,
-    submitted_by,
+    submitted_by: User,
     request_type: str,
     data_subject_identifier: str,
     received_at: datetime,
@@ -186,11 +192,11 @@ def dsar_ticket_submit(
                 response_target_at=now + timedelta(days=settings.DSAR_RESPONSE_TARGET_DAYS),
             )
             ticket.compute_due_dates()
-            _save(ticket, by=submitted_by, reason="dsar.ticket.submitted")
+            history_save(ticket, by=submitted_by, reason="dsar.ticket.submitted")
             if request_type in DsarTicket.PROPAGATED_TYPES:
                 for subprocessor in dsar_subprocessors_holding_data(controller=controller):
                     propagation = DsarPropagation(ticket=ticket, subprocessor=subprocessor)
-                    _save(propagation, by=submitted_by, reason="dsar.propagation.created")
+                    history_save(propagation, by=submitted_by, reason="dsar.propagation.created")
             _notify_staff(
                 ticket,
                 kind="dsar.submitted",
@@ -221,10 +227,10 @@ def dsar_transition_check(
     *,
     ticket: DsarTicket,
     to: str,
-    by=None,
+    by: User | None = None,
     rejection_reason: str = "",
     propagation_statuses: dict[int, str] | None = None,
-):
+) -> None:
     """Raise a ValidationError saying why the move is refused; forms call it to show the error.
 
     `propagation_statuses` (propagation id to status) are the statuses the same submission sets
@@ -232,11 +238,7 @@ def dsar_transition_check(
     """
     if to not in Status.values:
         raise ValidationError(f"“{to}” is not a status.")
-    if to not in DSAR_TRANSITIONS[ticket.status]:
-        raise ValidationError(
-            f"{ticket.reference} cannot go from {ticket.get_status_display().lower()} to "
-            f"{Status(to).label.lower()}."
-        )
+    DSAR_WORKFLOW.check(ticket, to)
     if _is_customer(by) and to not in CUSTOMER_TRANSITIONS:
         raise ValidationError("Only our staff can change this request's status.")
     if to == Status.REJECTED and rejection_reason not in DsarTicket.RejectionReason.values:
@@ -262,7 +264,7 @@ def dsar_ticket_transition(
     *,
     ticket: DsarTicket,
     to: str,
-    by,
+    by: User | None,
     rejection_reason: str = "",
     note: str = "",
 ) -> DsarTimelineEntry:
@@ -276,16 +278,17 @@ def dsar_ticket_transition(
     if before == Status.AWAITING_CUSTOMER:
         pause = locked.pauses.get(ended_at__isnull=True)
         pause.ended_at = now
-        _save(pause, by=by, reason="dsar.pause.ended")
+        history_save(pause, by=by, reason="dsar.pause.ended")
         # Our clock stood still while we waited: the target moves later by that time.
         locked.response_target_at += now - pause.started_at
     if to == Status.AWAITING_CUSTOMER:
-        _save(DsarPause(ticket=locked, started_at=now), by=by, reason="dsar.pause.started")
-    locked.status = to
-    locked.rejection_reason = rejection_reason if to == Status.REJECTED else ""
+        history_save(DsarPause(ticket=locked, started_at=now), by=by, reason="dsar.pause.started")
+    changes: dict[str, object] = {
+        "rejection_reason": rejection_reason if to == Status.REJECTED else ""
+    }
     if to not in DsarTicket.OPEN_STATUSES:
-        locked.closed_at = now
-    _save(locked, by=by, reason=f"dsar.ticket.{to}")
+        changes["closed_at"] = now
+    DSAR_WORKFLOW.move(locked, to, by=by, reason=f"dsar.ticket.{to}", changes=changes)
     body = note
     if to == Status.REJECTED:
         body = f"Reason: {locked.get_rejection_reason_display()}. {note}".strip()
@@ -299,7 +302,7 @@ def dsar_ticket_transition(
         to_status=to,
         created_at=now,
     )
-    _save(entry, by=by, reason="dsar.timeline.status")
+    history_save(entry, by=by, reason="dsar.timeline.status")
     _notify_customer(
         locked,
         kind="dsar.status",
@@ -316,18 +319,20 @@ def dsar_ticket_transition(
 
 
 @transaction.atomic
-def dsar_ticket_assign(*, ticket: DsarTicket, assignee, by) -> None:
+def dsar_ticket_assign(*, ticket: DsarTicket, assignee: User | None, by: User | None) -> None:
     if assignee is not None and not (assignee.is_staff and assignee.is_active):
         raise ValidationError("Only an active staff user can be assigned a request.")
     locked = DsarTicket.objects.select_for_update().get(pk=ticket.pk)
     if not locked.is_open:
         raise ValidationError(f"{locked.reference} is closed; it cannot be reassigned.")
     locked.assignee = assignee
-    _save(locked, by=by, reason="dsar.ticket.assigned")
+    history_save(locked, by=by, reason="dsar.ticket.assigned")
     ticket.refresh_from_db()
 
 
-def dsar_extension_check(*, ticket: DsarTicket, months: int, reason: str, at=None) -> None:
+def dsar_extension_check(
+    *, ticket: DsarTicket, months: int, reason: str, at: datetime | None = None
+) -> None:
     at = at or timezone.now()
     if not ticket.is_open:
         raise ValidationError(f"{ticket.reference} is closed; it cannot be extended.")
@@ -348,7 +353,9 @@ def dsar_extension_check(*, ticket: DsarTicket, months: int, reason: str, at=Non
 
 
 @transaction.atomic
-def dsar_ticket_extend(*, ticket: DsarTicket, months: int, reason: str, by) -> DsarTimelineEntry:
+def dsar_ticket_extend(
+    *, ticket: DsarTicket, months: int, reason: str, by: User | None
+) -> DsarTimelineEntry:
     """Extend the statutory deadline to `months` further months in total, and tell the customer
     (who must tell the data subject within the first month)."""
     locked = DsarTicket.objects.select_for_update().get(pk=ticket.pk)
@@ -358,7 +365,7 @@ def dsar_ticket_extend(*, ticket: DsarTicket, months: int, reason: str, by) -> D
     locked.extension_reason = reason.strip()
     locked.extended_at = now
     locked.compute_due_dates()
-    _save(locked, by=by, reason="dsar.ticket.extended")
+    history_save(locked, by=by, reason="dsar.ticket.extended")
     entry = DsarTimelineEntry(
         ticket=locked,
         kind=DsarTimelineEntry.Kind.EXTENSION,
@@ -367,7 +374,7 @@ def dsar_ticket_extend(*, ticket: DsarTicket, months: int, reason: str, by) -> D
         visible_to_customer=True,
         created_at=now,
     )
-    _save(entry, by=by, reason="dsar.timeline.extension")
+    history_save(entry, by=by, reason="dsar.timeline.extension")
     _notify_customer(
         locked,
         kind="dsar.extended",
@@ -389,7 +396,7 @@ def dsar_ticket_extend(*, ticket: DsarTicket, months: int, reason: str, by) -> D
 
 @transaction.atomic
 def dsar_reply_add(
-    *, ticket: DsarTicket, author, body: str, visible_to_customer: bool
+    *, ticket: DsarTicket, author: User, body: str, visible_to_customer: bool
 ) -> DsarTimelineEntry:
     """Add to the timeline. Staff write internal notes or replies the customer sees; a customer
     user's reply is always visible, and goes to the assignee (or every Support Agent)."""
@@ -406,7 +413,7 @@ def dsar_reply_add(
     entry = DsarTimelineEntry(
         ticket=ticket, kind=kind, author=author, body=body, visible_to_customer=visible_to_customer
     )
-    _save(entry, by=author, reason=f"dsar.timeline.{kind}")
+    history_save(entry, by=author, reason=f"dsar.timeline.{kind}")
     if customer:
         _notify_staff(
             ticket,
@@ -431,7 +438,7 @@ def dsar_reply_add(
 
 @transaction.atomic
 def dsar_propagation_update(
-    *, propagation: DsarPropagation, status: str, note: str = "", by
+    *, propagation: DsarPropagation, status: str, note: str = "", by: User | None
 ) -> None:
     if status not in DsarPropagation.Status.values:
         raise ValidationError(f"“{status}” is not a propagation status.")
@@ -439,12 +446,16 @@ def dsar_propagation_update(
         raise ValidationError("Say why the subprocessor refused.")
     propagation.status = status
     propagation.note = note or ""
-    _save(propagation, by=by, reason=f"dsar.propagation.{status}")
+    history_save(propagation, by=by, reason=f"dsar.propagation.{status}")
 
 
 @transaction.atomic
 def dsar_attachment_add(
-    *, ticket: DsarTicket, uploaded_by, upload, visible_to_customer: bool = False
+    *,
+    ticket: DsarTicket,
+    uploaded_by: User,
+    upload: UploadedFile,
+    visible_to_customer: bool = False,
 ) -> DsarAttachment:
     """Keep a file in private storage under a random name, after checking size and type."""
     name, content_type = check_upload(upload)
@@ -452,7 +463,7 @@ def dsar_attachment_add(
         ticket=ticket,
         original_name=name,
         content_type=content_type,
-        size=upload.size,
+        size=upload.size or 0,
         visible_to_customer=visible_to_customer,
         uploaded_by=uploaded_by,
     )
@@ -460,14 +471,14 @@ def dsar_attachment_add(
     # Should the row fail to save, the file must not stay behind with nothing pointing at it.
     stored = attachment.file.name
     try:
-        _save(attachment, by=uploaded_by, reason="dsar.attachment.added")
+        history_save(attachment, by=uploaded_by, reason="dsar.attachment.added")
     except Exception:
         attachment.file.storage.delete(stored)
         raise
     return attachment
 
 
-def dsar_attachment_can_download(*, user, attachment: DsarAttachment) -> bool:
+def dsar_attachment_can_download(*, user: User, attachment: DsarAttachment) -> bool:
     """Staff who may view tickets; customer users currently belonging to the ticket's
     controller, and only for attachments marked visible to the customer."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -486,7 +497,9 @@ def dsar_attachment_can_download(*, user, attachment: DsarAttachment) -> bool:
 # --- scheduled work ---------------------------------------------------------------------------
 
 
-def dsar_reminders_send(*, within_days: int = 3, dry_run: bool = False, at=None) -> dict:
+def dsar_reminders_send(
+    *, within_days: int = 3, dry_run: bool = False, at: datetime | None = None
+) -> dict:
     """Warn the assignee (or every Support Agent) of open tickets due within `within_days` and
     of overdue ones, once per ticket, threshold and due date (the outbox drops repeats)."""
     at = at or timezone.now()
@@ -528,7 +541,7 @@ def dsar_reminders_send(*, within_days: int = 3, dry_run: bool = False, at=None)
     return counts
 
 
-def dsar_subjects_to_scrub(*, at=None):
+def dsar_subjects_to_scrub(*, at: datetime | None = None) -> QuerySet[DsarTicket]:
     at = at or timezone.now()
     return DsarTicket.objects.filter(
         request_type=DsarTicket.RequestType.ERASURE,
@@ -538,7 +551,9 @@ def dsar_subjects_to_scrub(*, at=None):
     )
 
 
-def dsar_subject_scrub(*, ticket: DsarTicket, by=None, actor: str = SCRUB_ACTOR) -> None:
+def dsar_subject_scrub(
+    *, ticket: DsarTicket, by: User | None = None, actor: str = SCRUB_ACTOR
+) -> None:
     """Remove the data subject's identifier from a completed erasure and from its history.
 
     The trail keeps that a scrub happened: a new history row with reason
@@ -551,7 +566,7 @@ def dsar_subject_scrub(*, ticket: DsarTicket, by=None, actor: str = SCRUB_ACTOR)
         locked.data_subject_identifier = SCRUBBED
         locked.scrubbed_at = timezone.now()
         locked.scrubbed_by = actor
-        _save(locked, by=by, reason="dsar.subject_scrubbed")
+        history_save(locked, by=by, reason="dsar.subject_scrubbed")
         # Erasure (Art. 17) reaches the subject's identifier wherever we keep it, our own trail
         # included. Past history rows change only through the audit trail's scrub, which is
         # allowed past the database guard and records each row's content before and after.

@@ -1,7 +1,9 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from apps.core.admin import RegisterAdmin
+from apps.core.admin import RegisterAdmin, acting_user, run_per_row
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_retry
 
@@ -60,7 +62,7 @@ class NotificationAdmin(RegisterAdmin):
     search_fields = ["recipient", "subject"]
     actions = ["retry_now"]
     # Every field is read-only: messages are written by the product and only retried here.
-    readonly_fields = fields = [
+    fields = readonly_fields = (
         "kind",
         "recipient",
         "subject",
@@ -76,7 +78,7 @@ class NotificationAdmin(RegisterAdmin):
         "related_id",
         "created_at",
         "updated_at",
-    ]
+    )
 
     @admin.display(description="Body")
     def message(self, obj):
@@ -88,9 +90,14 @@ class NotificationAdmin(RegisterAdmin):
         return False  # messages come from the product's events, not typed by hand
 
     @admin.action(description="Retry selected messages now", permissions=["change"])
-    def retry_now(self, request, queryset):
-        retried = 0
-        for notification in queryset.exclude(status=Notification.Status.SENT):
-            notification_retry(notification=notification, by=request.user)
-            retried += 1
-        self.message_user(request, f"{retried} message(s) queued again.", messages.SUCCESS)
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        # A sent message is skipped, not refused: the count says how many go out again.
+        run_per_row(
+            self,
+            request,
+            queryset.exclude(status=Notification.Status.SENT),
+            lambda notification: notification_retry(
+                notification=notification, by=acting_user(request)
+            ),
+            done="{count} message(s) queued again.",
+        )

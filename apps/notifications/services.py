@@ -3,17 +3,19 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from apps.core.history import history_save
 from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
 
-def retry_delay(attempts: int) -> timedelta:
+def retry_delay(*, attempts: int) -> timedelta:
     """Pause before the next attempt: 1, 2, 4, 8 ... minutes, at most six hours."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
@@ -24,7 +26,7 @@ def notification_enqueue(
     subject: str,
     body: str,
     kind: str,
-    related=None,
+    related: models.Model | None = None,
     dedupe_key: str | None = None,
     sensitive: bool = False,
 ) -> list[Notification]:
@@ -78,17 +80,17 @@ def notification_send(*, notification: Notification) -> bool:
         if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             notification.status = Notification.Status.FAILED
         else:
-            notification.next_attempt_at = timezone.now() + retry_delay(notification.attempts)
-        notification._change_reason = "notifications.attempt_failed"
-        notification.save()
+            notification.next_attempt_at = timezone.now() + retry_delay(
+                attempts=notification.attempts
+            )
+        history_save(notification, by=None, reason="notifications.attempt_failed")
         return False
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
     notification.last_error = ""
     if notification.sensitive:
         notification.body = ""  # the link has reached its person; nobody else needs it
-    notification._change_reason = "notifications.sent"
-    notification.save()
+    history_save(notification, by=None, reason="notifications.sent")
     return True
 
 
@@ -116,13 +118,10 @@ def notification_send_many(
 
 
 @transaction.atomic
-def notification_retry(*, notification: Notification, by=None) -> None:
+def notification_retry(*, notification: Notification, by: AbstractBaseUser | None = None) -> None:
     """Put a failed message back in the queue, due now, with a fresh set of attempts."""
     notification.status = Notification.Status.PENDING
     notification.attempts = 0
     notification.next_attempt_at = timezone.now()
-    notification._change_reason = "notifications.retry"
-    if by is not None:
-        notification._history_user = by
-    notification.save()
+    history_save(notification, by=by, reason="notifications.retry")
     transaction.on_commit(lambda: notification_send_many(ids=[notification.pk]))

@@ -1,19 +1,25 @@
 """Staff side of deletion and return. Requests come only from the portal; staff confirm, erase,
 and read the certificate. Nothing is edited by hand: every move goes through services.py."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.core.admin import RegisterAdmin
+from apps.core.admin import RegisterAdmin, acting_user, run_per_row
 from apps.offboarding.models import DataExport, DeletionRequest
 from apps.offboarding.services import deletion_request_confirm, deletion_request_execute
 
 
-class ReadOnlyAdmin(RegisterAdmin):
-    """Rows made by the portal and the services; staff read them and act through actions."""
+class PortalMadeRowsAdmin(RegisterAdmin):
+    """Rows made by the portal and the services; staff read them and act through actions.
+
+    Not ReadOnlyAdminMixin: the actions need the change permission, so only add and delete are
+    refused, and every field is read-only."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -26,7 +32,7 @@ class ReadOnlyAdmin(RegisterAdmin):
 
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(ReadOnlyAdmin):
+class DeletionRequestAdmin(PortalMadeRowsAdmin):
     list_display = [
         "controller",
         "status",
@@ -49,37 +55,40 @@ class DeletionRequestAdmin(ReadOnlyAdmin):
         url = reverse("admin:offboarding_deletionrequest_certificate", args=[obj.pk])
         return format_html('<a href="{}">Certificate (PDF)</a>', url)
 
-    def _run(self, request, queryset, service, label: str) -> None:
-        done = 0
-        for deletion in queryset.select_related("controller"):
-            try:
-                service(deletion)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{label}: {done} request(s).", messages.SUCCESS)
+    def _run(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[DeletionRequest],
+        service: Callable[[DeletionRequest], object],
+        label: str,
+    ) -> None:
+        run_per_row(
+            self,
+            request,
+            queryset.select_related("controller"),
+            service,
+            done=f"{label}: {{count}} request(s).",
+        )
 
     @admin.action(
         description="Confirm and erase the data (Privacy Officer, after the cooling-off)",
         permissions=["change"],
     )
-    def confirm_and_erase(self, request, queryset):
-        def confirm_then_erase(deletion):
-            confirmed = deletion_request_confirm(request=deletion, by=request.user)
-            deletion_request_execute(request=confirmed, by=request.user)
+    def confirm_and_erase(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
+        def confirm_then_erase(deletion: DeletionRequest) -> None:
+            confirmed = deletion_request_confirm(request=deletion, by=acting_user(request))
+            deletion_request_execute(request=confirmed, by=acting_user(request))
 
         self._run(request, queryset, confirm_then_erase, "Erased, certificate issued")
 
     @admin.action(
         description="Erase the data of confirmed requests (retry)", permissions=["change"]
     )
-    def erase_confirmed(self, request, queryset):
+    def erase_confirmed(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
         self._run(
             request,
             queryset,
-            lambda d: deletion_request_execute(request=d, by=request.user),
+            lambda d: deletion_request_execute(request=d, by=acting_user(request)),
             "Erased, certificate issued",
         )
 
@@ -108,7 +117,7 @@ class DeletionRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DataExport)
-class DataExportAdmin(ReadOnlyAdmin):
+class DataExportAdmin(PortalMadeRowsAdmin):
     list_display = [
         "controller",
         "status",

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from apps.breaches.models import BreachIncident, BreachNotification, BreachUpdate
 from apps.controllers.models import Controller, Membership
+from apps.core.resources import resource_table_rows, spreadsheet_cell
 from apps.dsar.models import DsarTicket, DsarTimelineEntry
-from apps.offboarding.selectors import record_tables_for
-from apps.processors.documents import _cell, register_pdf, register_table_rows
+from apps.offboarding.selectors import record_tables
+from apps.processors.documents import register_pdf
 from apps.subprocessors.models import Objection
 
 
@@ -31,7 +32,7 @@ def _csv(header: list[str], rows: Iterable[list]) -> str:
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -193,8 +194,8 @@ def data_export_zip(controller: Controller, *, into) -> None:
         archive.writestr("breach_incidents.json", _json(incidents))
         archive.writestr("objections.json", _json(raised))
         archive.writestr("objections.csv", _table_csv(raised, OBJECTION_COLUMNS))
-        for name, (model, queryset) in record_tables_for(controller).items():
-            rows = register_table_rows(model=model, queryset=queryset)
+        for name, (resource, queryset) in record_tables(controller=controller).items():
+            rows = resource_table_rows(resource=resource, queryset=queryset)
             header = next(rows)
             archive.writestr(f"record_of_processing/{name}.csv", _csv(header, rows))
         archive.writestr(

@@ -3,6 +3,7 @@
 import hashlib
 import tempfile
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,22 +15,30 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import PRIVACY_OFFICER
-from apps.audit.services import history_rows_scrub
 from apps.controllers.models import Controller, Membership
+from apps.core.history import history_delete, history_save
+from apps.core.workflow import Workflow
 from apps.dsar.models import SCRUBBED, DsarAttachment, DsarTicket
 from apps.notifications.services import notification_enqueue
+from apps.offboarding.exports import data_export_zip
 from apps.offboarding.models import DataExport, DeletionRequest
+from apps.processors.models import Processor
+from apps.trail.services import history_rows_scrub
 
 Status = DeletionRequest.Status
 
 # The allowed moves of a deletion request; every door goes through deletion_request_transition.
-DELETION_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.REQUESTED: frozenset({Status.COOLING_OFF}),
-    Status.COOLING_OFF: frozenset({Status.CANCELLED, Status.CONFIRMED}),
-    Status.CONFIRMED: frozenset({Status.COMPLETED}),
-    Status.CANCELLED: frozenset(),
-    Status.COMPLETED: frozenset(),
-}
+DELETION_WORKFLOW: Workflow[DeletionRequest] = Workflow(
+    DeletionRequest,
+    {
+        Status.REQUESTED: {Status.COOLING_OFF},
+        Status.COOLING_OFF: {Status.CANCELLED, Status.CONFIRMED},
+        Status.CONFIRMED: {Status.COMPLETED},
+        Status.CANCELLED: set(),
+        Status.COMPLETED: set(),
+    },
+)
+DELETION_TRANSITIONS = DELETION_WORKFLOW.moves
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
 ERASURE_ACTOR = "offboarding.deletion"
@@ -37,13 +46,6 @@ ERASURE_ACTOR = "offboarding.deletion"
 
 def _fmt(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-def _save(obj, *, by, reason: str) -> None:
-    obj._change_reason = reason
-    if by is not None:
-        obj._history_user = by
-    obj.save()
 
 
 def _admin_emails(controller: Controller) -> list[str]:
@@ -80,19 +82,17 @@ def data_export_check(*, controller: Controller) -> None:
 
 
 @transaction.atomic
-def data_export_request(*, controller: Controller, by) -> DataExport:
+def data_export_request(*, controller: Controller, by: User | None) -> DataExport:
     """A customer admin asks for a copy of all its data; `build_data_exports` makes it."""
     controller = Controller.objects.select_for_update().get(pk=controller.pk)
     data_export_check(controller=controller)
     export = DataExport(controller=controller, requested_by=by)
-    _save(export, by=by, reason="offboarding.export.requested")
+    history_save(export, by=by, reason="offboarding.export.requested")
     return export
 
 
 def data_export_build(*, export: DataExport, now: datetime | None = None) -> DataExport:
     """Make the ZIP of a pending export, keep it in private storage and email the requester."""
-    from apps.offboarding.exports import data_export_zip
-
     now = now or timezone.now()
     with transaction.atomic():
         export = (
@@ -108,13 +108,14 @@ def data_export_build(*, export: DataExport, now: datetime | None = None) -> Dat
         export.status = DataExport.Status.READY
         export.ready_at = now
         export.expires_at = now + timedelta(days=settings.OFFBOARDING_EXPORT_LINK_DAYS)
-        _save(export, by=None, reason="offboarding.export.ready")
-        if export.requested_by_id and export.requested_by.is_active:
+        history_save(export, by=None, reason="offboarding.export.ready")
+        requester = export.requested_by if export.requested_by_id else None
+        if requester is not None and requester.is_active:
             link = settings.PORTAL_BASE_URL + reverse(
                 "portal:data_export_download", kwargs={"export_id": export.pk}
             )
             notification_enqueue(
-                recipients=[export.requested_by.email],
+                recipients=[requester.email],
                 subject=f"Your data export for {export.controller} is ready",
                 body=(
                     f"The export of all data we hold for {export.controller} is ready.\n\n"
@@ -142,7 +143,7 @@ def data_exports_build_pending(*, dry_run: bool = False) -> tuple[int, int]:
                 export.refresh_from_db()
                 export.status = DataExport.Status.FAILED
                 export.error = f"{type(error).__name__}: {error}"[:2000]
-                _save(export, by=None, reason="offboarding.export.failed")
+                history_save(export, by=None, reason="offboarding.export.failed")
             failed += 1
         else:
             built += 1
@@ -152,15 +153,12 @@ def data_exports_build_pending(*, dry_run: bool = False) -> tuple[int, int]:
 # --- deletion ---------------------------------------------------------------------------------
 
 
-def deletion_request_transition(*, request: DeletionRequest, to: str, by, reason: str) -> None:
-    """The one place a deletion request changes state; `request` must be locked by the caller."""
-    if to not in DELETION_TRANSITIONS[request.status]:
-        raise ValidationError(
-            f"A deletion request that is {request.get_status_display().lower()} cannot become "
-            f"{Status(to).label.lower()}."
-        )
-    request.status = to
-    _save(request, by=by, reason=reason)
+def deletion_request_transition(
+    *, request: DeletionRequest, to: str, by: User | None, reason: str
+) -> None:
+    """The one place a deletion request changes state, under the lock of its row; the fields the
+    caller set on `request` are saved with the move."""
+    DELETION_WORKFLOW.move(request, to, by=by, reason=reason)
 
 
 def deletion_request_check(*, controller: Controller, confirmation: str) -> None:
@@ -183,7 +181,7 @@ def deletion_request_check(*, controller: Controller, confirmation: str) -> None
 
 @transaction.atomic
 def deletion_request_create(
-    *, controller: Controller, confirmation: str, by, now: datetime | None = None
+    *, controller: Controller, confirmation: str, by: User, now: datetime | None = None
 ) -> DeletionRequest:
     """A customer admin asks us to delete all its data; the cooling-off period starts now."""
     now = now or timezone.now()
@@ -192,7 +190,7 @@ def deletion_request_create(
     request = DeletionRequest(controller=controller, requested_by=by, requested_at=now)
     try:
         with transaction.atomic():
-            _save(request, by=by, reason="offboarding.deletion.requested")
+            history_save(request, by=by, reason="offboarding.deletion.requested")
     except IntegrityError as error:  # a concurrent request won the race
         raise ValidationError(
             f"A deletion request for {controller} is already pending: cancel it before asking "
@@ -220,14 +218,10 @@ def deletion_request_create(
 
 
 @transaction.atomic
-def deletion_request_cancel(*, request: DeletionRequest, by) -> DeletionRequest:
+def deletion_request_cancel(*, request: DeletionRequest, by: User) -> DeletionRequest:
     """Any admin of the controller withdraws the request while it is still cooling off."""
     request = DeletionRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != Status.COOLING_OFF:
-        raise ValidationError(
-            f"This deletion request is {request.get_status_display().lower()}: it can no longer "
-            "be cancelled."
-        )
+    DELETION_WORKFLOW.check(request, Status.CANCELLED)
     request.cancelled_by = by
     request.cancelled_at = timezone.now()
     deletion_request_transition(
@@ -247,17 +241,18 @@ def deletion_request_cancel(*, request: DeletionRequest, by) -> DeletionRequest:
 
 @transaction.atomic
 def deletion_request_confirm(
-    *, request: DeletionRequest, by, now: datetime | None = None
+    *, request: DeletionRequest, by: User, now: datetime | None = None
 ) -> DeletionRequest:
     """A Privacy Officer confirms a request whose cooling-off period is over."""
     now = now or timezone.now()
     if not _is_privacy_officer(by):
         raise ValidationError("Only a Privacy Officer can confirm a deletion.")
     request = DeletionRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status == Status.COOLING_OFF and now < request.cooling_off_ends_at:
+    ends = request.cooling_off_ends_at
+    if request.status == Status.COOLING_OFF and ends is not None and now < ends:
         raise ValidationError(
             f"The cooling-off period of {request.controller}'s request ends "
-            f"{_fmt(request.cooling_off_ends_at)}; it can be confirmed only after that."
+            f"{_fmt(ends)}; it can be confirmed only after that."
         )
     request.confirmed_by = by
     request.confirmed_at = now
@@ -278,7 +273,7 @@ def _erase_tickets(controller: Controller, *, by, now) -> dict[str, int]:
         if ticket.scrubbed_at is None:
             ticket.scrubbed_at = now
             ticket.scrubbed_by = ERASURE_ACTOR
-        _save(ticket, by=by, reason="offboarding.dsar_subject_erased")
+        history_save(ticket, by=by, reason="offboarding.dsar_subject_erased")
         # Past history rows change only through the audit trail's guarded scrub.
         history = DsarTicket.history.model
         for field, value in (("data_subject_identifier", SCRUBBED), ("details", "")):
@@ -291,12 +286,10 @@ def _erase_tickets(controller: Controller, *, by, now) -> dict[str, int]:
         for attachment in ticket.attachments.all():
             attachments += 1
             name = attachment.file.name
-            attachment._change_reason = "offboarding.dsar_attachment_erased"
-            attachment._history_user = by
-            attachment.delete()
+            history_delete(attachment, by=by, reason="offboarding.dsar_attachment_erased")
             # The file goes only once the erasure is committed: a rollback keeps it.
             storage = attachment.file.storage
-            transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+            transaction.on_commit(partial(storage.delete, name))
         history_rows_scrub(
             rows=DsarAttachment.history.model.objects.filter(ticket_id=ticket.pk).exclude(
                 original_name=SCRUBBED
@@ -315,7 +308,7 @@ def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
         user = membership.user
         if membership.is_current:
             membership.expires_at = now
-            _save(membership, by=by, reason="offboarding.membership_ended")
+            history_save(membership, by=by, reason="offboarding.membership_ended")
             ended += 1
         elsewhere = (
             Membership.objects.current(at=now)
@@ -332,7 +325,7 @@ def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
         user.full_name = ""
         user.is_active = False
         user.set_unusable_password()
-        _save(user, by=by, reason="offboarding.user_erased")
+        history_save(user, by=by, reason="offboarding.user_erased")
         history_rows_scrub(
             rows=User.history.model.objects.filter(id=user.pk).exclude(
                 email=placeholder, full_name=""
@@ -350,8 +343,8 @@ def _erase_exports(controller: Controller, *, by) -> int:
         name, storage = export.file.name, export.file.storage
         export.file = ""
         export.status = DataExport.Status.ERASED
-        _save(export, by=by, reason="offboarding.export_erased")
-        transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+        history_save(export, by=by, reason="offboarding.export_erased")
+        transaction.on_commit(partial(storage.delete, name))
         erased += 1
     return erased
 
@@ -359,15 +352,13 @@ def _erase_exports(controller: Controller, *, by) -> int:
 def certificate_pdf(*, request: DeletionRequest) -> bytes:
     from weasyprint import HTML
 
-    from apps.processors.models import Processor
-
     html = render_to_string(
         "offboarding/deletion_certificate.html",
         {
             "request": request,
             "controller": request.controller,
             "processor": Processor.objects.order_by("pk").first(),
-            "counts": certificate_counts(request),
+            "counts": certificate_counts(request=request),
         },
     )
     return HTML(string=html).write_pdf()
@@ -383,13 +374,13 @@ COUNT_LABELS = {
 }
 
 
-def certificate_counts(request: DeletionRequest) -> list[tuple[str, int]]:
+def certificate_counts(*, request: DeletionRequest) -> list[tuple[str, int]]:
     return [(label, request.erased_counts.get(key, 0)) for key, label in COUNT_LABELS.items()]
 
 
 @transaction.atomic
 def deletion_request_execute(
-    *, request: DeletionRequest, by, now: datetime | None = None
+    *, request: DeletionRequest, by: User, now: datetime | None = None
 ) -> DeletionRequest:
     """Erase the personal data of a confirmed request's controller and issue the certificate.
 
@@ -402,11 +393,8 @@ def deletion_request_execute(
     request = (
         DeletionRequest.objects.select_for_update().select_related("controller").get(pk=request.pk)
     )
-    if request.status != Status.CONFIRMED:
-        raise ValidationError(
-            f"Only a confirmed deletion is carried out; this one is "
-            f"{request.get_status_display().lower()}."
-        )
+    # Refused before anything is erased, not only when the request is marked completed.
+    DELETION_WORKFLOW.check(request, Status.COMPLETED)
     controller = Controller.objects.select_for_update().get(pk=request.controller_id)
     counts = _erase_tickets(controller, by=by, now=now)
     counts |= _erase_users(controller, by=by, now=now)
@@ -414,7 +402,7 @@ def deletion_request_execute(
 
     controller.status = Controller.Status.TERMINATED
     controller.terminated_on = max(now.date(), controller.dpa_accepted_on or now.date())
-    _save(controller, by=by, reason="offboarding.controller_terminated")
+    history_save(controller, by=by, reason="offboarding.controller_terminated")
 
     request.controller = controller
     request.erased_counts = counts
@@ -425,7 +413,7 @@ def deletion_request_execute(
     deletion_request_transition(
         request=request, to=Status.COMPLETED, by=by, reason="offboarding.deletion.completed"
     )
-    facts = "\n".join(f"- {label}: {count}" for label, count in certificate_counts(request))
+    facts = "\n".join(f"- {label}: {count}" for label, count in certificate_counts(request=request))
     digest = hashlib.sha256(request.certificate.open("rb").read()).hexdigest()
     request.certificate.close()
     notification_enqueue(

@@ -33,18 +33,18 @@ PAGE_AREAS: dict[str, str] = {
     "member_list": NOT_FOR_AUDITORS,
     "member_invite": NOT_FOR_AUDITORS,
     "member_remove": NOT_FOR_AUDITORS,
-    # Data-subject requests (apps/dsar/portal_urls.py).
+    # Data-subject requests.
     "dsar_ticket_list": AuditArea.DSAR,
     "dsar_ticket_detail": AuditArea.DSAR,
     "dsar_ticket_submit": AuditArea.DSAR,
     "dsar_ticket_withdraw": AuditArea.DSAR,
     "dsar_attachment_download": AuditArea.DSAR,
-    # Breach incidents (apps/breaches/portal_urls.py).
+    # Breach incidents.
     "breach_incident_list": AuditArea.BREACHES,
     "breach_incident_detail": AuditArea.BREACHES,
     "breach_incident_acknowledge": AuditArea.BREACHES,
     "breach_incident_report_pdf": AuditArea.BREACHES,
-    # The organisation's data (apps/offboarding/urls.py): the record as documents is readable
+    # The organisation's data: the record as documents is readable
     # under a grant; exports of everything and deletion are for the organisation's own people.
     "data_overview": AuditArea.PROCESSING_RECORD,
     "record_pdf": AuditArea.PROCESSING_RECORD,
@@ -56,7 +56,7 @@ PAGE_AREAS: dict[str, str] = {
     "data_export_download": NOT_FOR_AUDITORS,
     "deletion_request": NOT_FOR_AUDITORS,
     "deletion_cancel": NOT_FOR_AUDITORS,
-    # Customer audits (apps/audit/portal_urls.py).
+    # Customer audits.
     "audit_terms": TERMS,
     "audit_history": AuditArea.HISTORY,
     "audit_register_as_of": AuditArea.HISTORY,

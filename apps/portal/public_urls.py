@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import public
+from apps.portal.views import public
 
 app_name = "public"
 

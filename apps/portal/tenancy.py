@@ -18,15 +18,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.audit.access import audit_gate
+from apps.accounts.two_factor import has_confirmed_device
 from apps.controllers.models import Membership
+from apps.portal.audit_gate import audit_gate
 
 SESSION_KEY = "portal_controller_id"
 
 Role = Membership.Role
 ALL_ROLES = frozenset(Role.values)
 # Roles that may change the controller's data in the portal; auditors only read.
-WRITE_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
+WRITE_ROLES = Membership.WRITE_ROLES
 MANAGE_ROLES = frozenset({Role.ADMIN})
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,9 +74,7 @@ TWO_FACTOR_PAGES = frozenset({"two_factor_setup"})
 
 
 def _second_factor_needed(request):
-    from apps.accounts.two_factor import has_confirmed_device
-
-    if has_confirmed_device(request.user):
+    if has_confirmed_device(user=request.user):
         return redirect_to_login(request.get_full_path(), login_url=reverse("portal:login_code"))
     messages.info(
         request,

@@ -1,10 +1,16 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from import_export.admin import ExportMixin, ImportExportMixin
 
-from apps.core.admin import RegisterAdmin, RegisterTableAdminMixin
+from apps.controllers.models import Controller
+from apps.core.admin import RegisterAdmin, RegisterTableAdminMixin, acting_user, run_per_row
+from apps.core.history import history_stamp
 from apps.processors.documents import register_pdf, register_pdf_filename
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
@@ -15,6 +21,19 @@ from apps.processors.services import processing_activity_transition
 class ProcessorAdmin(RegisterAdmin):
     list_display = ["name", "country", "contact_email", "dpo_email"]
     search_fields = ["name"]
+    # Named, so the form opens with the name; the contact fields come from core's PartyContact.
+    fields = [
+        "name",
+        "address",
+        "country",
+        "contact_name",
+        "contact_email",
+        "dpo_name",
+        "dpo_email",
+        "representative",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = ["created_at", "updated_at"]
 
 
@@ -29,24 +48,22 @@ class SecurityMeasureAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterA
     readonly_fields = ["created_at", "updated_at"]
 
 
-def _transition_action(to: str, label: str):
-    def action(modeladmin, request, queryset):
-        moved = 0
-        for activity in queryset:
-            try:
-                processing_activity_transition(activity=activity, to=to, by=request.user)
-            except ValidationError as error:
-                modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                moved += 1
-        if moved:
-            modeladmin.message_user(
-                request, f"{label}: {moved} activit{'y' if moved == 1 else 'ies'}."
-            )
+def _transition_action(to: str, label: str) -> Callable[..., None]:
+    @admin.action(description=f"{label} selected activities", permissions=["change"])
+    def action(
+        modeladmin: admin.ModelAdmin,
+        request: HttpRequest,
+        queryset: QuerySet[ProcessingActivity],
+    ) -> None:
+        run_per_row(
+            modeladmin,
+            request,
+            queryset,
+            lambda a: processing_activity_transition(activity=a, to=to, by=acting_user(request)),
+            done=f"{label}: {{count}} activity(ies).",
+        )
 
     action.__name__ = f"mark_{to}"
-    action.short_description = f"{label} selected activities"
-    action.allowed_permissions = ("change",)
     return action
 
 
@@ -104,7 +121,12 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
                 "record.pdf",
                 self.admin_site.admin_view(self.record_pdf_view),
                 name="processors_processingactivity_record_pdf",
-            )
+            ),
+            path(
+                "record/<int:controller_id>.pdf",
+                self.admin_site.admin_view(self.controller_record_pdf_view),
+                name="processors_processingactivity_controller_record_pdf",
+            ),
         ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
@@ -120,13 +142,28 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
         response["Content-Disposition"] = f'attachment; filename="{register_pdf_filename()}"'
         return response
 
+    def controller_record_pdf_view(self, request, controller_id):
+        """One controller's record (the activities that cover it), as the portal gives it them."""
+        controller = get_object_or_404(Controller, pk=controller_id)
+        if not (
+            self.has_view_permission(request)
+            and request.user.has_perm("controllers.view_controller")
+        ):
+            raise PermissionDenied
+        response = HttpResponse(register_pdf(controller=controller), content_type="application/pdf")
+        filename = register_pdf_filename(controller=controller)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
     def save_model(self, request, obj, form, change):
         # Editing an approved entry sends it back to review: an approval covers what was read.
         if change and obj.status == ProcessingActivity.Status.APPROVED and form.changed_data:
             obj.status = ProcessingActivity.Status.IN_REVIEW
             obj.approved_by = None
             obj.approved_at = None
-            obj._change_reason = "processors.activity.edited_after_approval"
+            history_stamp(
+                obj, by=acting_user(request), reason="processors.activity.edited_after_approval"
+            )
             self.message_user(
                 request,
                 "The activity changed after approval and is back in review.",

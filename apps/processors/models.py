@@ -1,22 +1,15 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import PartyContact, TimeStampedModel
 
 
-class Processor(TimeStampedModel):
+class Processor(TimeStampedModel, PartyContact):
     """Our own legal entity, as named in the Art. 30(2)(a) record."""
 
     name = models.CharField(max_length=200, unique=True)
-    address = models.TextField()
-    country = CountryField()
-    contact_name = models.CharField(max_length=200)
-    contact_email = models.EmailField()
-    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
-    dpo_email = models.EmailField("DPO email", blank=True)
     representative = models.TextField(
         "EU representative (Art. 27)",
         blank=True,

@@ -4,7 +4,6 @@ from apps.accounts.models import User
 from apps.core.resources import NamesWidget, RegisterResource, StrictBooleanWidget
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
-from apps.subprocessors.models import Subprocessor
 
 
 class SecurityMeasureResource(RegisterResource):
@@ -45,7 +44,12 @@ class ProcessingActivityResource(RegisterResource):
         widget=NamesWidget(DataSubjectCategory),
     )
     subprocessors = fields.Field(
-        attribute="subprocessors", column_name="subprocessors", widget=NamesWidget(Subprocessor)
+        attribute="subprocessors",
+        column_name="subprocessors",
+        widget=NamesWidget(
+            # The subprocessor model as the activity names it (subprocessors sit above this app).
+            ProcessingActivity._meta.get_field("subprocessors").related_model
+        ),
     )
     security_measures = fields.Field(
         attribute="security_measures",

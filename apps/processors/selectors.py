@@ -1,11 +1,25 @@
-from django.db.models import Prefetch, QuerySet
+"""Reads of the record of processing: the activities of one controller's record (or of every
+controller's), prefetched once for the portal's pages, the PDF and the exports."""
+
+from django.db.models import QuerySet
 
 from apps.controllers.models import Controller
 from apps.processors.models import ProcessingActivity, Processor
-from apps.subprocessors.models import Subprocessor, Transfer
 
 
-def record_activities(*, controller: Controller | None = None) -> QuerySet[ProcessingActivity]:
+def processing_activities_covering(*, controller: Controller) -> QuerySet[ProcessingActivity]:
+    """The record of processing for `controller`: the approved activities that cover it."""
+    return ProcessingActivity.objects.covering(controller).in_record().order_by("name")
+
+
+def processing_activity_list(*, controller: Controller) -> QuerySet[ProcessingActivity]:
+    """The record as the portal lists it: each activity with its data categories."""
+    return processing_activities_covering(controller=controller).prefetch_related("data_categories")
+
+
+def processing_activities_in_record(
+    *, controller: Controller | None = None
+) -> QuerySet[ProcessingActivity]:
     """The approved activities of the record, for one controller or for all, fully prefetched."""
     activities = ProcessingActivity.objects.in_record()
     if controller is not None:
@@ -19,15 +33,9 @@ def record_activities(*, controller: Controller | None = None) -> QuerySet[Proce
             "data_categories",
             "data_subject_categories",
             "security_measures",
-            Prefetch(
-                "subprocessors",
-                queryset=Subprocessor.objects.prefetch_related(
-                    Prefetch(
-                        "transfers",
-                        queryset=Transfer.objects.order_by("destination_country"),
-                    )
-                ),
-            ),
+            # Named through the relations: each transfer comes in its model's order (by
+            # destination within a subprocessor).
+            "subprocessors__transfers",
         )
         .order_by("name")
     )
@@ -35,7 +43,7 @@ def record_activities(*, controller: Controller | None = None) -> QuerySet[Proce
 
 def record_of_processing(*, controller: Controller | None = None) -> dict:
     """Everything the Art. 30(2) record shows, for one controller or for every active one."""
-    activities = list(record_activities(controller=controller))
+    activities = list(processing_activities_in_record(controller=controller))
     # The activities come with their processor; only an empty record reads the profile.
     named = {a.processor_id: a.processor for a in activities}
     processors = (

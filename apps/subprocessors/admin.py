@@ -1,10 +1,19 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from import_export.admin import ExportMixin, ImportExportMixin
 
-from apps.core.admin import HistoryTabularInline, RegisterAdmin, RegisterTableAdminMixin
+from apps.core.admin import (
+    HistoryTabularInline,
+    RegisterAdmin,
+    RegisterTableAdminMixin,
+    acting_user,
+    copy_saved_fields,
+    run_per_row,
+)
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
 from apps.subprocessors.resources import SubprocessorResource, TransferResource
 from apps.subprocessors.services import (
@@ -73,8 +82,8 @@ class ObjectionInline(HistoryTabularInline):
     """Read-only here: objections are raised and resolved through their own services."""
 
     model = Objection
-    fields = ["controller", "reason", "status", "resolution", "resolved_at"]
-    readonly_fields = fields
+    readonly_fields = ("controller", "reason", "status", "resolution", "resolved_at")
+    fields = readonly_fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -93,30 +102,13 @@ class AnnounceChangeForm(forms.ModelForm):
         self.instance.announced_at = timezone.now()
 
     def _post_clean(self):
-        super()._post_clean()
+        # Django's hook after clean() (model validation); django-stubs does not declare it.
+        super()._post_clean()  # type: ignore[misc]
         if not self.errors:
             try:
-                subprocessor_change_check(self.instance)
+                subprocessor_change_check(change=self.instance)
             except ValidationError as error:
-                self._update_errors(error)
-
-
-@admin.action(
-    description="Cancel selected announced changes (customers are told)", permissions=["change"]
-)
-def cancel_changes(modeladmin, request, queryset):
-    cancelled = 0
-    for change in queryset:
-        try:
-            subprocessor_change_cancel(change=change, by=request.user)
-        except ValidationError as error:
-            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
-        else:
-            cancelled += 1
-    if cancelled:
-        modeladmin.message_user(
-            request, f"Cancelled {cancelled} change(s); customers are e-mailed."
-        )
+                self.add_error(None, error)
 
 
 @admin.register(SubprocessorChange)
@@ -141,7 +133,7 @@ class SubprocessorChangeAdmin(RegisterAdmin):
     autocomplete_fields = ["subprocessor", "replaces"]
     list_select_related = ["subprocessor", "replaces"]
     inlines = [ObjectionInline]
-    actions = [cancel_changes]
+    actions = ["cancel_changes"]
     add_form = AnnounceChangeForm
 
     def get_form(self, request, obj=None, **kwargs):
@@ -179,12 +171,23 @@ class SubprocessorChangeAdmin(RegisterAdmin):
             replaces=obj.replaces,
             description=obj.description,
             effective_at=obj.effective_at,
-            by=request.user,
+            by=acting_user(request),
         )
-        obj.pk = announced.pk
-        obj.announced_at = announced.announced_at
-        obj._state.adding = False
+        copy_saved_fields(obj, announced)
         self.message_user(request, "Announced; every active controller is being e-mailed.")
+
+    @admin.action(
+        description="Cancel selected announced changes (customers are told)",
+        permissions=["change"],
+    )
+    def cancel_changes(self, request: HttpRequest, queryset: QuerySet[SubprocessorChange]) -> None:
+        run_per_row(
+            self,
+            request,
+            queryset.select_related("subprocessor"),
+            lambda change: subprocessor_change_cancel(change=change, by=acting_user(request)),
+            done="Cancelled {count} change(s); customers are e-mailed.",
+        )
 
 
 class ObjectionForm(forms.ModelForm):
@@ -194,7 +197,8 @@ class ObjectionForm(forms.ModelForm):
 
     def _post_clean(self):
         if self.instance.pk is None:
-            super()._post_clean()
+            # Django's hook after clean() (model validation); django-stubs does not declare it.
+            super()._post_clean()  # type: ignore[misc]
             if not self.errors:
                 try:
                     objection_check(
@@ -203,7 +207,7 @@ class ObjectionForm(forms.ModelForm):
                         reason=self.cleaned_data.get("reason", ""),
                     )
                 except ValidationError as error:
-                    self._update_errors(error)
+                    self.add_error(None, error)
             return
         # Not the model's full_clean (a closed status needs resolved_at, which the service sets),
         # and the instance stays as stored until the service closes it.
@@ -216,7 +220,7 @@ class ObjectionForm(forms.ModelForm):
                     resolution=self.cleaned_data.get("resolution", ""),
                 )
             except ValidationError as error:
-                self._update_errors(error)
+                self.add_error(None, error)
 
 
 @admin.register(Objection)
@@ -272,10 +276,9 @@ class ObjectionAdmin(RegisterAdmin):
                 change=obj.change,
                 controller=obj.controller,
                 reason=obj.reason,
-                by=request.user,
+                by=acting_user(request),
             )
-            obj.pk = raised.pk
-            obj._state.adding = False
+            copy_saved_fields(obj, raised)
             return
         status = form.cleaned_data.get("status", Objection.Status.OPEN)
         if status != Objection.Status.OPEN:
@@ -283,6 +286,6 @@ class ObjectionAdmin(RegisterAdmin):
                 objection=obj,
                 status=status,
                 resolution=form.cleaned_data.get("resolution", ""),
-                by=request.user,
+                by=acting_user(request),
             )
             self.message_user(request, "Objection closed; the customer is being e-mailed.")

@@ -1,10 +1,23 @@
-from django.db.models import QuerySet
+"""Reads of the subprocessor register: the list the portal and the public pages show, and
+announced changes by where they stand."""
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from apps.subprocessors.models import SubprocessorChange
+from apps.subprocessors.models import Subprocessor, SubprocessorChange, Transfer
 
 
-def upcoming_subprocessor_changes(*, now=None) -> QuerySet[SubprocessorChange]:
+def subprocessor_active_list() -> QuerySet[Subprocessor]:
+    """The subprocessors engaged now, with their transfers, as the public list and the portal
+    show them."""
+    return Subprocessor.objects.active().prefetch_related(
+        Prefetch("transfers", queryset=Transfer.objects.order_by("destination_country"))
+    )
+
+
+def subprocessor_changes_upcoming(*, now: datetime | None = None) -> QuerySet[SubprocessorChange]:
     """Announced changes not yet in effect, soonest first: the public feed and the portal list."""
     now = now or timezone.now()
     return (
@@ -16,7 +29,7 @@ def upcoming_subprocessor_changes(*, now=None) -> QuerySet[SubprocessorChange]:
     )
 
 
-def due_subprocessor_changes(*, now=None) -> QuerySet[SubprocessorChange]:
+def subprocessor_changes_due(*, now: datetime | None = None) -> QuerySet[SubprocessorChange]:
     """Announced changes whose effective date has come: the register must now follow them."""
     now = now or timezone.now()
     return (
@@ -25,4 +38,11 @@ def due_subprocessor_changes(*, now=None) -> QuerySet[SubprocessorChange]:
         )
         .select_related("subprocessor", "replaces")
         .order_by("effective_at", "pk")
+    )
+
+
+def subprocessor_changes_published() -> QuerySet[SubprocessorChange]:
+    """Every change announced to customers, newest first, for the public feed."""
+    return SubprocessorChange.objects.select_related("subprocessor", "replaces").order_by(
+        "-announced_at", "-pk"
     )

@@ -11,21 +11,44 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.controllers.models import Controller
+from apps.core.history import history_save
+from apps.core.workflow import Workflow
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import Processor
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange
-from apps.subprocessors.selectors import due_subprocessor_changes
+from apps.subprocessors.selectors import subprocessor_changes_due
 
 Kind = SubprocessorChange.Kind
 ChangeStatus = SubprocessorChange.Status
 
-# The statuses an open objection may be closed with.
+# An announced change takes effect on its date (the apply command) or is cancelled before it;
+# either is final.
+CHANGE_WORKFLOW: Workflow[SubprocessorChange] = Workflow(
+    SubprocessorChange,
+    {
+        ChangeStatus.ANNOUNCED: {ChangeStatus.EFFECTIVE, ChangeStatus.CANCELLED},
+        ChangeStatus.EFFECTIVE: set(),
+        ChangeStatus.CANCELLED: set(),
+    },
+    name=lambda change: f"“{change}”",
+)
+
+# The statuses an open objection may be closed with, in the order the admin offers them.
 OBJECTION_OUTCOMES = (
     Objection.Status.RESOLVED,
     Objection.Status.UPHELD,
     Objection.Status.REJECTED,
     Objection.Status.WITHDRAWN,
+)
+# An open objection is closed once, with one of the outcomes; a closed one stays closed.
+OBJECTION_WORKFLOW: Workflow[Objection] = Workflow(
+    Objection,
+    {
+        Objection.Status.OPEN: set(OBJECTION_OUTCOMES),
+        **{outcome: set() for outcome in OBJECTION_OUTCOMES},
+    },
 )
 
 
@@ -56,7 +79,7 @@ def _change_summary(change: SubprocessorChange) -> str:
     return "\n".join(lines)
 
 
-def subprocessor_change_check(change: SubprocessorChange) -> None:
+def subprocessor_change_check(*, change: SubprocessorChange) -> None:
     """Every rule an announcement must meet, as field errors a form can show.
 
     The model's own validation (notice period, constraints) runs first; then what depends on the
@@ -94,7 +117,7 @@ def subprocessor_change_announce(
     replaces: Subprocessor | None = None,
     description: str,
     effective_at: datetime,
-    by,
+    by: User | None,
     now: datetime | None = None,
 ) -> SubprocessorChange:
     """Announce a change at least the notice period ahead and e-mail every active controller."""
@@ -106,10 +129,8 @@ def subprocessor_change_announce(
         announced_at=now or timezone.now(),
         effective_at=effective_at,
     )
-    subprocessor_change_check(change)
-    change._change_reason = "subprocessors.change.announced"
-    change._history_user = by
-    change.save()
+    subprocessor_change_check(change=change)
+    history_save(change, by=by, reason="subprocessors.change.announced")
 
     processor = _processor_name()
     notification_enqueue(
@@ -133,26 +154,26 @@ def subprocessor_change_announce(
 
 
 @transaction.atomic
-def subprocessor_change_cancel(*, change: SubprocessorChange, reason: str = "", by) -> None:
+def subprocessor_change_cancel(
+    *, change: SubprocessorChange, reason: str = "", by: User | None
+) -> None:
     """Withdraw an announced change; its open objections close and customers are told."""
     change = SubprocessorChange.objects.select_for_update().get(pk=change.pk)
-    if change.status != ChangeStatus.ANNOUNCED:
-        raise ValidationError(
-            f"“{change}” is {change.get_status_display().lower()}: only an announced change "
-            "can be cancelled."
-        )
     now = timezone.now()
-    change.status = ChangeStatus.CANCELLED
-    change._change_reason = "subprocessors.change.cancelled"
-    change._history_user = by
-    change.save()
+    CHANGE_WORKFLOW.move(
+        change, ChangeStatus.CANCELLED, by=by, reason="subprocessors.change.cancelled"
+    )
     for objection in change.objections.filter(status=Objection.Status.OPEN):
-        objection.status = Objection.Status.RESOLVED
-        objection.resolution = "The change was cancelled." + (f" {reason}" if reason else "")
-        objection.resolved_at = now
-        objection._change_reason = "subprocessors.objection.closed_by_cancellation"
-        objection._history_user = by
-        objection.save()
+        OBJECTION_WORKFLOW.move(
+            objection,
+            Objection.Status.RESOLVED,
+            by=by,
+            reason="subprocessors.objection.closed_by_cancellation",
+            changes={
+                "resolution": "The change was cancelled." + (f" {reason}" if reason else ""),
+                "resolved_at": now,
+            },
+        )
 
     notification_enqueue(
         recipients=_controller_addresses(Controller.objects.active()),
@@ -189,12 +210,9 @@ def objection_check(
 
 
 def objection_resolve_check(*, objection: Objection, status: str, resolution: str) -> None:
-    if objection.status != Objection.Status.OPEN:
-        raise ValidationError(
-            f"This objection is already closed ({objection.get_status_display().lower()})."
-        )
     if status not in OBJECTION_OUTCOMES:
         raise ValidationError({"status": "Choose how the objection was closed."})
+    OBJECTION_WORKFLOW.check(objection, status)
     if status != Objection.Status.WITHDRAWN and not (resolution or "").strip():
         raise ValidationError({"resolution": "Write the resolution the customer will read."})
 
@@ -205,7 +223,7 @@ def objection_raise(
     change: SubprocessorChange,
     controller: Controller,
     reason: str,
-    by,
+    by: User | None,
     now: datetime | None = None,
 ) -> Objection:
     """Record a controller's objection, allowed once, before the change takes effect."""
@@ -215,11 +233,9 @@ def objection_raise(
     objection_check(change=change, controller=controller, reason=reason, now=now)
 
     objection = Objection(controller=controller, change=change, reason=reason.strip())
-    objection._change_reason = "subprocessors.objection.raised"
-    objection._history_user = by
     try:
         with transaction.atomic():
-            objection.save()
+            history_save(objection, by=by, reason="subprocessors.objection.raised")
     except IntegrityError as error:  # a concurrent request won the race
         raise ValidationError(f"{controller} has already objected to this change.") from error
 
@@ -244,17 +260,20 @@ def objection_raise(
 
 
 @transaction.atomic
-def objection_resolve(*, objection: Objection, status: str, resolution: str, by) -> Objection:
+def objection_resolve(
+    *, objection: Objection, status: str, resolution: str, by: User | None
+) -> Objection:
     """Close an open objection with its outcome; the controller is told the outcome."""
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     objection_resolve_check(objection=objection, status=status, resolution=resolution)
 
-    objection.status = status
-    objection.resolution = (resolution or "").strip()
-    objection.resolved_at = timezone.now()
-    objection._change_reason = f"subprocessors.objection.{status}"
-    objection._history_user = by
-    objection.save()
+    OBJECTION_WORKFLOW.move(
+        objection,
+        status,
+        by=by,
+        reason=f"subprocessors.objection.{status}",
+        changes={"resolution": (resolution or "").strip(), "resolved_at": timezone.now()},
+    )
 
     controller = objection.controller
     notification_enqueue(
@@ -287,7 +306,7 @@ def _retire(subprocessor: Subprocessor, on) -> None:
 
 @transaction.atomic
 def subprocessor_changes_apply(
-    *, now: datetime | None = None, dry_run: bool = False, by=None
+    *, now: datetime | None = None, dry_run: bool = False, by: User | None = None
 ) -> list[SubprocessorChange]:
     """Put every due announced change into effect and make the register follow it.
 
@@ -295,7 +314,7 @@ def subprocessor_changes_apply(
     retired on that date. Replacement: both. Only announced changes are picked, so running this
     twice changes nothing the second time.
     """
-    changes = list(due_subprocessor_changes(now=now).select_for_update(of=("self",)))
+    changes = list(subprocessor_changes_due(now=now).select_for_update(of=("self",)))
     if dry_run:
         return changes
     for change in changes:
@@ -311,12 +330,11 @@ def subprocessor_changes_apply(
             _retire(change.replaces, effective_on)
             touched.append(change.replaces)
         for subprocessor in touched:
-            subprocessor._change_reason = f"subprocessors.change.{change.kind}_effective"
-            subprocessor._history_user = by
             subprocessor.full_clean()
-            subprocessor.save()
-        change.status = ChangeStatus.EFFECTIVE
-        change._change_reason = "subprocessors.change.effective"
-        change._history_user = by
-        change.save()
+            history_save(
+                subprocessor, by=by, reason=f"subprocessors.change.{change.kind}_effective"
+            )
+        CHANGE_WORKFLOW.move(
+            change, ChangeStatus.EFFECTIVE, by=by, reason="subprocessors.change.effective"
+        )
     return changes

@@ -110,7 +110,7 @@ def test_password_reset_limit_per_client_covers_many_addresses(
 def test_downloads_are_recorded_as_exports(officer_client, officer):
     controller = ControllerFactory(legal_name="Acme Ltd")
     response = officer_client.get(
-        reverse("admin:controllers_controller_record_pdf", args=[controller.pk])
+        reverse("admin:processors_processingactivity_controller_record_pdf", args=[controller.pk])
     )
     assert response.status_code == 200
     event = SecurityEvent.objects.get(kind="export")

@@ -8,11 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.audit.guards import allow_history_scrub
-from apps.audit.models import Door, TrailEntry, TrailScrub
-from apps.audit.services import history_rows_scrub
 from apps.controllers.models import Controller
 from apps.processors.models import ProcessingActivity
+from apps.trail.guards import allow_history_scrub
+from apps.trail.models import Door, TrailEntry, TrailScrub
+from apps.trail.services import history_rows_scrub
 from tests.factories import (
     ControllerFactory,
     MembershipFactory,
@@ -21,7 +21,7 @@ from tests.factories import (
     SubprocessorFactory,
 )
 
-TRAIL_URL = reverse("admin:audit_trailentry_changelist")
+TRAIL_URL = reverse("admin:trail_trailentry_changelist")
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="database triggers exist only on PostgreSQL"
 )
@@ -102,7 +102,7 @@ def test_chain_check_names_an_entry_removed_from_the_middle(db):
     ControllerFactory()
     ControllerFactory()
     ControllerFactory()
-    with guards_off("audit_trailentry"):
+    with guards_off("trail_trailentry"):
         TrailEntry.objects.filter(seq=2).delete()
     with pytest.raises(CommandError, match="removed"):
         verify()
@@ -125,7 +125,7 @@ def test_scrub_keeps_the_chain_valid_and_records_who_and_when(db, officer):
 
 def test_seal_command_chains_rows_written_before_the_trail(db):
     ControllerFactory()
-    with guards_off("audit_trailentry"):
+    with guards_off("trail_trailentry"):
         TrailEntry.objects.all().delete()
     with pytest.raises(CommandError):
         verify()
@@ -228,14 +228,14 @@ def test_trail_filters_by_controller_and_date(client, staff_auditor):
 def test_staff_without_the_trail_permission_are_refused(client, support_agent):
     client.force_login(support_agent)
     assert client.get(TRAIL_URL).status_code == 403
-    assert client.get(reverse("admin:audit_trailentry_export")).status_code == 403
+    assert client.get(reverse("admin:trail_trailentry_export")).status_code == 403
 
 
 def test_export_streams_the_rows_in_scope(client, staff_auditor):
     mine = ControllerFactory(legal_name="Exported Ltd")
     ControllerFactory(legal_name="Other Ltd")
     client.force_login(staff_auditor)
-    response = client.get(reverse("admin:audit_trailentry_export"), {"controller": mine.pk})
+    response = client.get(reverse("admin:trail_trailentry_export"), {"controller": mine.pk})
     assert response.streaming
     body = b"".join(response.streaming_content).decode()
     assert "Exported Ltd" in body and "Other Ltd" not in body
@@ -252,7 +252,7 @@ def test_register_as_of_shows_the_record_on_that_day(client, staff_auditor, offi
     # Move the record's past back a day, so that "yesterday" has a state to show.
     two_days_ago = timezone.now() - datetime.timedelta(days=2)
     tables = [m.history.model._meta.db_table for m in (ProcessingActivity, type(old))]
-    with guards_off(*tables, "audit_trailentry"):
+    with guards_off(*tables, "trail_trailentry"):
         for model in (ProcessingActivity, type(old)):
             model.history.update(history_date=two_days_ago)
         TrailEntry.objects.update(history_date=two_days_ago)

@@ -1,7 +1,7 @@
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.core.management.commands.seed_demo import DEMO_PASSWORD
+from apps.demo.management.commands.seed_demo import DEMO_PASSWORD
 
 
 def current_code(email: str) -> str:

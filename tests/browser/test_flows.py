@@ -4,14 +4,15 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from apps.audit.models import AuditAccessLog, AuditGrant, TrailEntry
+from apps.audit.models import AuditAccessLog, AuditGrant
 from apps.controllers.models import Controller
-from apps.core.management.commands.seed_demo import (
+from apps.demo.management.commands.seed_demo import (
     DEMO_PASSWORD,
     DSAR_ACCESS_TOKEN,
     EXTERNAL_AUDITOR,
 )
 from apps.dsar.models import DsarTicket
+from apps.trail.models import TrailEntry
 from tests.browser.helpers import customer_login, staff_login
 
 pytestmark = pytest.mark.browser
@@ -90,7 +91,7 @@ def test_auditor_reads_history_and_cannot_change_anything(demo, new_page):
     expect(trail).not_to_contain_text("seed_demo")
     page.shoot("audit-trail-filtered")
     entry = TrailEntry.objects.first()
-    response = page.request.post(f"/admin/audit/trailentry/{entry.pk}/delete/")
+    response = page.request.post(f"/admin/trail/trailentry/{entry.pk}/delete/")
     assert response.status == 403
 
     # A ticket reads in full, timeline included, with no way to work it.

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import User
 from apps.controllers.models import Controller
-from apps.core.management.commands.seed_demo import DSAR_ACCESS_TOKEN
+from apps.demo.management.commands.seed_demo import DSAR_ACCESS_TOKEN
 from apps.dsar.models import DsarPropagation, DsarTicket, DsarTimelineEntry
 from apps.dsar.services import dsar_ticket_submit
 from tests.browser.helpers import customer_login, staff_login

@@ -18,9 +18,12 @@ def project_models():
             continue
         # The audit trail is the history of history: its rows are sealed by a hash chain and
         # refused UPDATE and DELETE by the database, not kept in a history of their own.
-        if config.label == "audit":
+        if config.label == "trail":
             continue
         for model in config.get_models():
+            # The auditors' access log is append-only like the trail: a line is never changed.
+            if model._meta.label == "audit.AuditAccessLog":
+                continue
             if issubclass(model, HistoricalChanges) or model._meta.auto_created:
                 continue
             # simple-history's many-to-many history rows are history themselves.

@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.audit.models import TrailEntry
 from apps.breaches.models import BreachIncident
 from apps.controllers.models import Membership
 from apps.dsar.models import DsarTicket, DsarTimelineEntry
 from apps.notifications.models import Notification
+from apps.trail.models import TrailEntry
 
 pytestmark = [
     pytest.mark.django_db,

@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.audit.models import TrailScrub
 from apps.dsar.models import SCRUBBED, DsarTicket
 from apps.dsar.services import dsar_propagation_update, dsar_ticket_transition
 from apps.notifications.models import Notification
+from apps.trail.models import TrailScrub
 from tests.factories import DsarTicketFactory
 
 pytestmark = pytest.mark.django_db

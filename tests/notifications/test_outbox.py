@@ -75,7 +75,7 @@ def test_retries_back_off_then_give_up_visibly(settings):
     notification.refresh_from_db()
     assert notification.status == "failed"
     assert notification.attempts == 3
-    assert [retry_delay(n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (1, 2, 4)]
+    assert [retry_delay(attempts=n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (1, 2, 4)]
 
 
 def test_command_sends_due_messages_once_the_server_is_back(settings, capsys):

@@ -18,9 +18,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from hypothesis import given
 
+from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.models import Membership
 from apps.offboarding.models import DeletionRequest
-from apps.portal.tokens import invitation_token_generator
 from tests.factories import (
     AuditGrantFactory,
     MembershipFactory,
@@ -66,7 +66,7 @@ ALLOWED_ON_REFUSAL = frozenset(
     {
         "accounts.SecurityEvent",
         "accounts.HistoricalSecurityEvent",
-        "audit.TrailEntry",
+        "trail.TrailEntry",
         "audit.AuditAccessLog",
     }
 )

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import SUPPORT_AGENT
+from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.models import Membership
-from apps.portal.services import membership_invite
-from apps.portal.tokens import invitation_token_generator
+from apps.controllers.services import membership_invite
 from tests.factories import StaffFactory
 
 Role = Membership.Role

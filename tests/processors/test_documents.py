@@ -69,7 +69,7 @@ def test_register_pdf_is_a_pdf(record):
 def test_staff_download_the_record_from_the_controller_page(officer_client, record):
     acme = record[0]
     page = officer_client.get(reverse("admin:controllers_controller_change", args=[acme.pk]))
-    url = reverse("admin:controllers_controller_record_pdf", args=[acme.pk])
+    url = reverse("admin:processors_processingactivity_controller_record_pdf", args=[acme.pk])
     assert url in page.content.decode()
     response = officer_client.get(url)
     assert response.status_code == 200
@@ -118,11 +118,11 @@ def test_auditor_may_export_but_not_import(client, staff_auditor):
 
 
 def test_every_register_table_exports_to_xlsx(record):
-    from apps.core.resources import resource_for_model
-    from apps.subprocessors.models import Transfer
+    from apps.processors.resources import ProcessingActivityResource
+    from apps.subprocessors.resources import SubprocessorResource, TransferResource
 
-    for model in (Subprocessor, Transfer, ProcessingActivity):
-        dataset = resource_for_model(model).export()
+    for resource in (SubprocessorResource(), TransferResource(), ProcessingActivityResource()):
+        dataset = resource.export()
         assert dataset.xlsx[:2] == b"PK"
 
 

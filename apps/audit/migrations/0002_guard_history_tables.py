@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from apps.audit.guards import install_trail_guards
+    from apps.trail.guards import install_trail_guards
 
     install_trail_guards(apps=apps, using=schema_editor.connection.alias)
 
