@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     # django.contrib.admin, whose default site asks staff for a second factor.
-    "apps.core.admin_config.StaffAdminConfig",
+    "apps.accounts.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "apps.accounts.middleware.SessionIdleTimeoutMiddleware",
     "apps.accounts.middleware.SecurityEventMiddleware",
+    # Outside ATOMIC_REQUESTS, so that a refused or failed page still leaves its access-log line.
+    "apps.portal.middleware.AuditAccessLogMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",
@@ -181,6 +183,48 @@ if FILES_S3_BUCKET:
         "OPTIONS": {**s3_options, "location": "private"},
     }
 
+# The audit trail's chain is keyed (HMAC-SHA256) with a secret that is neither in the database
+# nor SECRET_KEY: someone holding a copy of the database and the code cannot re-chain it. Each
+# entry names the key id that sealed it; retired keys stay listed so old entries still verify.
+AUDIT_CHAIN_KEY_ID = env("AUDIT_CHAIN_KEY_ID", default="k1")
+AUDIT_CHAIN_KEY = env(
+    "AUDIT_CHAIN_KEY", default="debug-only-audit-chain-key-not-for-deployment" if DEBUG else ""
+)
+if not AUDIT_CHAIN_KEY:
+    raise ImproperlyConfigured("Set the AUDIT_CHAIN_KEY environment variable (DEBUG is off).")
+if AUDIT_CHAIN_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must differ from SECRET_KEY.")
+AUDIT_CHAIN_KEYS: dict[str, str] = {
+    **dict(
+        item.split(":", 1) for item in env.list("AUDIT_CHAIN_RETIRED_KEYS", default=[]) if item
+    ),
+    AUDIT_CHAIN_KEY_ID: AUDIT_CHAIN_KEY,
+}
+# Signed checkpoints of the chain's head are written outside the database: a directory (on
+# another machine's mount, ideally) or, with AUDIT_CHECKPOINT_S3_BUCKET, an S3 prefix (each
+# checkpoint is a new object, never overwritten: a bucket with object lock keeps them).
+AUDIT_CHECKPOINT_S3_BUCKET = env("AUDIT_CHECKPOINT_S3_BUCKET", default="")
+if AUDIT_CHECKPOINT_S3_BUCKET:
+    STORAGES["trail_checkpoints"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AUDIT_CHECKPOINT_S3_BUCKET,
+            "endpoint_url": env("AUDIT_CHECKPOINT_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AUDIT_CHECKPOINT_S3_REGION", default=None),
+            "location": env("AUDIT_CHECKPOINT_S3_PREFIX", default="trail-checkpoints"),
+            "file_overwrite": False,
+            "default_acl": "private",
+        },
+    }
+else:
+    STORAGES["trail_checkpoints"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("AUDIT_CHECKPOINT_DIR", default=str(BASE_DIR / "trail-checkpoints")),
+            "base_url": None,
+        },
+    }
+
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
 )
@@ -237,6 +281,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# One counter per normalised address: "MULTI@x" gets no fresh tries after "multi@x" is locked.
+AXES_USERNAME_CALLABLE = "apps.accounts.identity.axes_username"
 AXES_VERBOSE = False
 # Password-reset requests allowed per hour, per address and per client address.
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=3)
@@ -261,6 +307,18 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
 # Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Outbox bodies are stored encrypted (Fernet): the key is not in the database, so a copy of the
+# tables holds no sign-in link. Make one with `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`. To rotate, list the old key (comma-separated) in
+# OUTBOX_ENCRYPTION_RETIRED_KEYS until the messages it sealed are sent.
+OUTBOX_ENCRYPTION_KEY = env(
+    "OUTBOX_ENCRYPTION_KEY",
+    # base64 of "debug-only-outbox-key-not-deploy": development only.
+    default="ZGVidWctb25seS1vdXRib3gta2V5LW5vdC1kZXBsb3k=" if DEBUG else "",
+)
+if not OUTBOX_ENCRYPTION_KEY:
+    raise ImproperlyConfigured("Set the OUTBOX_ENCRYPTION_KEY environment variable (DEBUG is off).")
+OUTBOX_ENCRYPTION_RETIRED_KEYS = env.list("OUTBOX_ENCRYPTION_RETIRED_KEYS", default=[])
 # Links in emails sent outside a request (invitations) start with this address.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How long an invitation link to set a first password stays valid.

@@ -4,6 +4,9 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-key-" + "x" * 50)
+# base64 of "tests-only-outbox-key-0123456789": a Fernet key for the outbox (tests only).
+os.environ.setdefault("OUTBOX_ENCRYPTION_KEY", "dGVzdHMtb25seS1vdXRib3gta2V5LTAxMjM0NTY3ODk=")
+os.environ.setdefault("AUDIT_CHAIN_KEY", "tests-only-chain-key-" + "y" * 40)
 
 from config.settings import *  # noqa: E402,F403
 
@@ -14,3 +17,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Files written by tests (attachments, import previews) go to throw-away directories.
 STORAGES["private"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="dsar-private-")  # noqa: F405
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ropa-test-media-")
+STORAGES["trail_checkpoints"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="trail-cp-")  # noqa: F405

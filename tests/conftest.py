@@ -22,6 +22,18 @@ class SecondFactorClient(Client):
             session.save()
 
 
+@pytest.fixture(autouse=True)
+def checkpoint_store(settings, tmp_path):
+    """Each test keeps its own trail checkpoints, as each has its own database."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "trail_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "trail-checkpoints"), "base_url": None},
+        },
+    }
+
+
 @pytest.fixture
 def client():
     return SecondFactorClient()

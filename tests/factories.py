@@ -10,6 +10,7 @@ from apps.controllers.models import Controller, Membership
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
+from apps.trail.services import history_rows_scrub, trail_seal_pending
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -265,6 +266,7 @@ class TrailEntryFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         controller = ControllerFactory()
+        trail_seal_pending()  # what the commit does in a request; tests never commit
         return model_class.objects.get(
             object_model="controllers.controller", object_id=controller.pk
         )
@@ -276,8 +278,6 @@ class TrailScrubFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from apps.trail.services import history_rows_scrub
-
         controller = ControllerFactory()
         history_rows_scrub(
             rows=Controller.history.filter(id=controller.pk),

@@ -1,9 +1,23 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import SecurityEvent, User
-from apps.core.admin import ReadOnlyAdminMixin, RegisterAdmin
+from apps.core.admin import ReadOnlyAdminMixin, RegisterAdmin, offered_lookups_only
+
+# The libraries' admins of what this app looks after (role groups, two-factor devices, lockouts),
+# registered again with the project's rule on list lookups: only the filters a list shows.
+# Their apps come before ours in INSTALLED_APPS, so their admins are registered by now.
+for library_model in (Group, TOTPDevice, StaticDevice, AccessAttempt, AccessLog, AccessFailureLog):
+    if not admin.site.is_registered(library_model):
+        continue
+    library_admin = type(admin.site.get_model_admin(library_model))
+    admin.site.unregister(library_model)
+    admin.site.register(library_model, offered_lookups_only(library_admin))
 
 
 class UserCreationForm(AdminUserCreationForm):

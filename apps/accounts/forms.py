@@ -1,8 +1,28 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.identity import email_normalise
 from apps.accounts.two_factor import two_factor_confirm
+
+
+class IdentityEmailField(forms.EmailField):
+    """An email address that names an account: normalised (apps.accounts.identity) before it
+    is validated, looked up or counted, so "ANN@X.TEST" and "ann@x.test" are one person."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return email_normalise(value) if value else value
+
+
+class StaffPasswordForm(AuthenticationForm):
+    """The password step of the staff enrolment in two-factor authentication."""
+
+    username = IdentityEmailField(
+        label="Email",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
 
 
 class TokenForm(forms.Form):

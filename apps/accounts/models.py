@@ -5,14 +5,29 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.accounts.identity import email_normalise
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email):
+        # Django's own normalisation lower-cases only the domain; ours is the whole identity.
+        return email_normalise(email)
+
+    def by_email(self, email: str) -> "models.QuerySet[User]":
+        """The user (at most one) with this address, in any case or Unicode form.
+
+        Compared as Lower("email"), the expression the unique index holds, so the lookup uses it
+        and still finds a row stored before addresses were normalised on the way in.
+        """
+        return self.alias(email_key=Lower("email")).filter(email_key=email_normalise(email))
+
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=self.normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -30,7 +45,7 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        return self.by_email(email).get()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -58,6 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["email"]
         constraints = [
+            # Two accounts whose addresses differ only in case are one person twice: refused by
+            # the database whichever door (a shell, a bulk load) skips the normalisation.
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
 
@@ -66,7 +83,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = email_normalise(self.email)
 
     def get_full_name(self):
         return self.full_name or self.email
@@ -84,6 +101,7 @@ class SecurityEvent(models.Model):
         PERMISSION_DENIED = "permission_denied", "Permission refused"
         EXPORT = "export", "Data exported"
         PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        STAFF_INVITED = "staff_invited", "Staff address invited as a customer user"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     user = models.ForeignKey(

@@ -1,9 +1,9 @@
 """Two-factor authentication (TOTP, with single-use recovery codes) for staff and customers.
 
-Both doors call these: the staff enrolment (apps.accounts.views) and the portal's sign-in and
-account pages (apps.portal.views.signin). So a device is set up, a code checked, a device
-confirmed and a wrong code recorded the same way whichever door it comes through; the doors
-keep only their pages and messages.
+Both doors call these: the staff enrolment (apps.accounts.views), the admin's sign-in
+(apps.accounts.admin_site) and the portal's sign-in and account pages (apps.portal.views.signin).
+So a device is set up, a code checked, a device confirmed and a wrong code recorded the same way
+whichever door it comes through; the doors keep only their pages and messages.
 """
 
 from base64 import b32encode
@@ -51,9 +51,11 @@ def _typed_code(token: str) -> str:
     return token.strip().replace(" ", "")
 
 
-def _device_for_code(*, user: User, token: str) -> Device | None:
-    """Six digits come from the authenticator app; anything else is a recovery code. Only that
+def device_for_code(*, user: User, token: str) -> Device | None:
+    """The one rule for which device a typed code belongs to, in the portal and the admin alike:
+    six digits come from the authenticator app; anything else is a recovery code. Only that
     device is tried, so a typo does not count a failure against the other one."""
+    token = _typed_code(token)
     if token.isdigit() and len(token) == 6:
         return TOTPDevice.objects.filter(user=user, confirmed=True).first()
     return StaticDevice.objects.filter(user=user, confirmed=True).first()
@@ -75,7 +77,7 @@ def two_factor_code_verify(*, user: User, token: str, request: HttpRequest | Non
     ValidationError with a message for the person. A wrong code is a failed sign-in in the
     security events: whoever typed it has the password."""
     token = _typed_code(token)
-    device = _device_for_code(user=user, token=token)
+    device = device_for_code(user=user, token=token)
     if device is None:
         raise ValidationError("That code does not match.")
     if not _token_check(device=device, token=token):
@@ -88,6 +90,24 @@ def two_factor_code_verify(*, user: User, token: str, request: HttpRequest | Non
         )
         raise ValidationError("That code does not match. Try the newest code from your app.")
     return device
+
+
+def two_factor_code_match(*, user: User, token: str) -> Device | None:
+    """The confirmed device `token` belongs to if it matches, else None: for a wrong code, for no
+    device, and while the device is throttled alike.
+
+    For the staff sign-in, which asks for password and code at once and must answer every
+    refusal with the same words (a different one would tell that the password was right). The
+    caller records the failure, as a failed login that counts toward the lockout.
+    """
+    token = _typed_code(token)
+    device = device_for_code(user=user, token=token)
+    if device is None:
+        return None
+    try:
+        return device if _token_check(device=device, token=token) else None
+    except ValidationError:  # throttled: refused like any wrong code
+        return None
 
 
 def two_factor_confirm(*, device: TOTPDevice, token: str) -> list[str]:

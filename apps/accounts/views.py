@@ -7,14 +7,13 @@ recovery codes once, and is then signed in to the admin.
 
 from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from apps.accounts.forms import TokenForm
+from apps.accounts.forms import StaffPasswordForm, TokenForm
 from apps.accounts.models import User
 from apps.accounts.two_factor import (
     base32_secret,
@@ -34,7 +33,7 @@ def site_context() -> dict:
 @never_cache
 @sensitive_post_parameters("password")
 def enrol_start(request):
-    form = AuthenticationForm(request, data=request.POST or None)
+    form = StaffPasswordForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if not user.is_staff:

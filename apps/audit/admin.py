@@ -207,13 +207,13 @@ class AuditGrantAdmin(RegisterAdmin):
 class AuditAccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every portal page opened by an auditor under a customer audit; nobody edits it."""
 
-    list_display = ["at", "auditor", "controller", "method", "path", "url_name", "ip"]
+    list_display = ["at", "auditor", "controller", "method", "path", "url_name", "status", "ip"]
     # No controller sidebar: listing every customer would grow with them. One controller's log
     # is ?controller__id__exact=<id>, as linked from its grants.
     list_filter = ["at"]
     search_fields = ["grant__auditor__email", "path"]
     list_select_related = ["grant__auditor", "controller"]
-    readonly_fields = ["grant", "controller", "path", "url_name", "method", "at", "ip"]
+    readonly_fields = ["grant", "controller", "path", "url_name", "method", "status", "at", "ip"]
     show_full_result_count = False
 
     @admin.display(description="auditor", ordering="grant__auditor__email")

@@ -119,8 +119,10 @@ class AuditGrant(models.Model):
 
 
 class AuditAccessLog(models.Model):
-    """One portal page opened by an auditor under a grant. Append-only, like the trail itself:
-    nobody changes or deletes a line, so it keeps no history of its own."""
+    """One portal page an auditor under a grant tried, opened or refused, with the status it
+    answered. Append-only, like the trail itself: nobody changes or deletes a line, so it keeps
+    no history of its own. Written after the response, outside the request's transaction, so a
+    refused page (rolled back) still leaves its line (apps/portal/middleware.py)."""
 
     grant = models.ForeignKey(AuditGrant, on_delete=models.PROTECT, related_name="access_log")
     controller = models.ForeignKey(
@@ -131,6 +133,13 @@ class AuditAccessLog(models.Model):
     method = models.CharField(max_length=10)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # Empty on lines written before the status was kept.
+    status = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The HTTP status the page answered: 200 shown, 302 sent elsewhere (the "
+        "terms first), 403 or 404 refused, 500 failed.",
+    )
 
     class Meta:
         default_permissions = ("view",)
@@ -141,3 +150,23 @@ class AuditAccessLog(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def status_label(self) -> str:
+        """The page's answer in words, with its HTTP status, for the organisation's admins."""
+        status = self.status
+        if status is None:
+            return "Not recorded"
+        if status < 300:
+            words = "Shown"
+        elif status < 400:
+            words = "Sent elsewhere first"
+        elif status == 403:
+            words = "Refused: read-only"
+        elif status == 404:
+            words = "Refused: not found or outside the audit"
+        elif status < 500:
+            words = "Refused"
+        else:
+            words = "Failed"
+        return f"{words} ({status})"

@@ -1,4 +1,4 @@
-"""Writes of customer audits: grant, revoke, accept the terms, log a page opened."""
+"""Writes of customer audits: grant, revoke, accept the terms, log a page tried."""
 
 import datetime
 
@@ -44,7 +44,12 @@ def audit_grant_check(
     existing = User.objects.filter(email__iexact=auditor_email.strip()).first()
     if existing is not None:
         if existing.is_staff:
-            errors["auditor_email"] = "This is a staff account; staff audit in the admin."
+            # Staff learn why; a customer admin learns nothing about who works for us.
+            errors["auditor_email"] = (
+                "This is a staff account; staff audit in the admin."
+                if by.is_staff
+                else "This address cannot be given an audit; ask the privacy team."
+            )
         elif Membership.objects.current().filter(user=existing, controller=controller).exists():
             errors["auditor_email"] = (
                 f"{existing.email} already has access to {controller}; "
@@ -151,9 +156,15 @@ def audit_terms_accept(*, grant: AuditGrant, by: User, ip: str | None) -> AuditG
 
 
 def audit_access_record(
-    *, grant: AuditGrant, request: HttpRequest, url_name: str
+    *, grant: AuditGrant, request: HttpRequest, url_name: str, status: int | None = None
 ) -> AuditAccessLog:
-    """Log one page an auditor opened: one INSERT, no history (the log is append-only)."""
+    """Log one page an auditor tried, with the status it answered: one INSERT, no history (the
+    log is append-only).
+
+    Called after the response, outside the request's transaction (the portal's
+    AuditAccessLogMiddleware), so that a page refused or failed, whose transaction is rolled
+    back, still leaves its line; it commits on its own.
+    """
     return AuditAccessLog.objects.create(
         grant=grant,
         controller_id=grant.controller_id,
@@ -161,4 +172,5 @@ def audit_access_record(
         url_name=url_name[:150],
         method=(request.method or "")[:10],
         ip=client_ip(request=request),
+        status=status,
     )

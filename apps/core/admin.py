@@ -4,6 +4,11 @@ Every admin page shows history (SimpleHistoryAdmin). simple-history's "revert" f
 after checking only the *view* permission of the history, so an auditor could write through it;
 this base refuses that POST to anyone who may not change the object.
 
+Every list answers only the lookups of the filters it shows (OfferedLookupsOnlyMixin, in
+RegisterAdmin and ReadOnlyAdminMixin; libraries' admins take it through offered_lookups_only):
+Django otherwise accepts any lookup on a model's own fields in the query string, so
+`?body__regex=^http...` would read a hidden value one character at a time.
+
 Beside it, the admin kit every registration shares: ReadOnlyAdminMixin (the one place that
 refuses add, change and delete), run_per_row (an action that runs a service on each selected row
 and reports what went through and what was refused) and copy_saved_fields (an add page whose row
@@ -16,8 +21,19 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.filters import (
+    AllValuesFieldListFilter,
+    BooleanFieldListFilter,
+    ChoicesFieldListFilter,
+    DateFieldListFilter,
+    EmptyFieldListFilter,
+    FieldListFilter,
+    RelatedFieldListFilter,
+    SimpleListFilter,
+)
 from django.contrib.admin.options import BaseModelAdmin
-from django.contrib.admin.widgets import AutocompleteMixin
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import AutocompleteMixin, url_params_from_lookup_dict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, transaction
@@ -32,7 +48,7 @@ from simple_history.models import ModelChange, ModelDelta
 
 from apps.core.history import m2m_fields, m2m_history_model, m2m_rows_for, object_labels
 from apps.core.models import ReferenceCounter
-from apps.core.resources import resource_table_csv
+from apps.core.resources import REGISTER_FORMATS, resource_table_csv
 from apps.core.widgets import (
     CountrySelect,
     CountrySelectMultiple,
@@ -41,15 +57,114 @@ from apps.core.widgets import (
 )
 
 _M = TypeVar("_M", bound=Model)
+_A = TypeVar("_A", bound=admin.ModelAdmin)
 
 
-class ReadOnlyAdminMixin:
+def _field_filter_lookups(model: type[Model], path: str, filter_class: Any) -> set[str]:
+    """The query parameters one of Django's field filters reads (its expected_parameters).
+
+    Known from the filter's class and the field, without building the filter: building one reads
+    its choices from the database. A filter class not named here offers no lookup (it fails
+    closed: its links answer 400 until it is added).
+    """
+    field: Any = get_fields_from_path(model, path)[-1]
+    if filter_class is None:
+        # The filter Django picks for the field, as FieldListFilter.create does (the registry
+        # is private to Django and undeclared in django-stubs).
+        registry = cast(Any, FieldListFilter)._field_list_filters
+        filter_class = next((cls for test, cls in registry if test(field)), None)
+    if not isinstance(filter_class, type):
+        return set()
+    if issubclass(filter_class, EmptyFieldListFilter):
+        return {f"{path}__isempty"}
+    if issubclass(filter_class, RelatedFieldListFilter):  # and RelatedOnlyFieldListFilter
+        return {f"{path}__{field.target_field.name}__exact", f"{path}__isnull"}
+    if issubclass(filter_class, DateFieldListFilter):
+        return {f"{path}__gte", f"{path}__lt"} | ({f"{path}__isnull"} if field.null else set())
+    if issubclass(filter_class, BooleanFieldListFilter | ChoicesFieldListFilter):
+        return {f"{path}__exact", f"{path}__isnull"}
+    if issubclass(filter_class, AllValuesFieldListFilter):
+        return {path, f"{path}__isnull"}
+    return set()
+
+
+def offered_lookups(model_admin: admin.ModelAdmin, request: HttpRequest | None) -> set[str]:
+    """Every query parameter a changelist's sidebar filters and date drill-down may send."""
+    lookups: set[str] = set()
+    filters = model_admin.get_list_filter(request) if request else model_admin.list_filter
+    for item in filters:
+        if isinstance(item, type) and issubclass(item, SimpleListFilter):
+            if item.parameter_name:
+                lookups.add(item.parameter_name)
+        elif isinstance(item, list | tuple):
+            path, filter_class = cast(tuple[Any, Any], item)
+            name = path if isinstance(path, str) else path.name
+            lookups |= _field_filter_lookups(model_admin.model, name, filter_class)
+        elif isinstance(item, str):
+            lookups |= _field_filter_lookups(model_admin.model, item, None)
+        # Anything else (a ListFilter of unknown parameters) offers nothing.
+    if model_admin.date_hierarchy:
+        lookups |= {f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+    return lookups
+
+
+def raw_id_popup_lookup(model: type[Model], lookup: str, value: Any) -> bool:
+    """Whether (lookup, value) is the fixed `limit_choices_to` of a foreign key to `model`,
+    which Django's raw-id popup puts in the list's query string (the value must match too)."""
+    for fk_lookup in model._meta.related_fkey_lookups:
+        if callable(fk_lookup):
+            fk_lookup = fk_lookup()
+        if (lookup, value) in url_params_from_lookup_dict(fk_lookup).items():
+            return True
+    return False
+
+
+# The admin's own parameters that reach lookup_allowed without being lookups: Django then
+# refuses them as fields (a redirect to "?e=1"), as it always has. Search (q), ordering (o),
+# paging (p), popups and facets never reach it.
+ADMIN_PARAMETERS = frozenset({"_changelist_filters"})
+
+
+class OfferedLookupsOnlyMixin:
+    """A changelist filters only through the filters it shows; any other lookup is a 400.
+
+    Django's own rule lets the query string filter on any field of the model itself, offered or
+    not: `?body__regex=^https://x` or `?key__startswith=3a` tells whether a hidden value starts
+    with a guess, and repeating it reads the value. Here a lookup must be one of the parameters
+    of the sidebar filters (list_filter), of the date drill-down (date_hierarchy) or the fixed
+    limit of a raw-id popup. Django turns a refusal (DisallowedModelAdminLookup) into a 400.
+    The exports that follow a list's filters (import-export's, the streamed CSV) read the same
+    changelist, so they answer the same.
+    """
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
+        model_admin = cast(admin.ModelAdmin, self)
+        return (
+            lookup in ADMIN_PARAMETERS
+            or lookup in offered_lookups(model_admin, request)
+            or raw_id_popup_lookup(model_admin.model, lookup, value)
+        )
+
+
+def offered_lookups_only(admin_class: type[_A]) -> type[_A]:
+    """A library's ModelAdmin (roles, two-factor devices, lockouts) with the project's rule on
+    list lookups in front; register it in place of the library's own."""
+    return cast(
+        type[_A],
+        type(
+            admin_class.__name__, (OfferedLookupsOnlyMixin, admin_class), {"__module__": __name__}
+        ),
+    )
+
+
+class ReadOnlyAdminMixin(OfferedLookupsOnlyMixin):
     """An admin that only reads: no add, change or delete, no actions. Put it first in the bases.
 
     For tables written only by the application (the trail, logs, reference counters) and for
     read-only inlines: the signatures fit a ModelAdmin and an InlineModelAdmin alike (an inline
     has no actions, so get_actions is simply never asked there). The one definition of these
-    three refusals in the project: tests/core/test_admin_kit.py keeps it that way."""
+    three refusals in the project: tests/core/test_admin_kit.py keeps it that way. Its lists,
+    like RegisterAdmin's, answer only the lookups of the filters they show."""
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -239,7 +354,9 @@ class CountryWidgetsMixin(BaseModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class RegisterAdmin(SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdmin):
+class RegisterAdmin(
+    OfferedLookupsOnlyMixin, SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdmin
+):
     list_per_page = 50
     show_full_result_count = False
     paginator: type[Paginator] = EstimatedCountPaginator
@@ -344,7 +461,8 @@ else:
 
 
 class RegisterTableAdminMixin(_TableAdminBase):
-    """Exports (CSV, XLSX, streamed CSV) and, with ImportExportMixin, strict imports.
+    """Exports (CSV, XLSX, streamed CSV; formula-safe) and, with ImportExportMixin, strict
+    imports.
 
     Combine as `class XAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin)`.
     Import needs add and change on the model (an import creates and updates rows); export needs
@@ -353,6 +471,8 @@ class RegisterTableAdminMixin(_TableAdminBase):
     """
 
     import_export_change_list_template = "admin/register/change_list_import_export.html"
+    # Every exported cell that a spreadsheet would run as a formula is written as text.
+    formats = REGISTER_FORMATS
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)

@@ -2,6 +2,10 @@
 
 Imports are strict: an unknown column, a missing required column, an unknown category name, an
 unreadable yes/no or country is an error on its row, and one error anywhere writes nothing.
+
+Exports are written for spreadsheets, so every cell of every table the product writes (the
+admin's exports, the streamed CSVs, the trail's CSV, the data-export ZIP) goes through one
+helper, spreadsheet_cell: a cell that a spreadsheet would run as a formula is written as text.
 """
 
 import csv
@@ -13,6 +17,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django_countries import countries
 from import_export import resources, widgets
+from import_export.formats import base_formats
 
 
 class StrictBooleanWidget(widgets.BooleanWidget):
@@ -130,6 +135,46 @@ def spreadsheet_cell(value) -> str:
         return ""
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def spreadsheet_dataset(dataset):
+    """A copy of an import-export (tablib) dataset with every cell, headers included, as
+    spreadsheet_cell writes it."""
+    headers = [spreadsheet_cell(h) for h in dataset.headers] if dataset.headers else None
+    rows = [[spreadsheet_cell(cell) for cell in row] for row in dataset]
+    return type(dataset)(*rows, headers=headers, title=dataset.title)
+
+
+class FormulaSafeFormat(base_formats.TablibFormat):
+    """An import-export format whose exported cells go through spreadsheet_cell.
+
+    django-import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only drops a leading
+    "=" (so "==1+1" still runs, and "+", "-", "@" are untouched); it then finds nothing to do.
+    """
+
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(spreadsheet_dataset(dataset), **kwargs)
+
+
+# Named as django-import-export names its formats: the admin lists and picks them by name.
+class CSV(FormulaSafeFormat, base_formats.CSV):
+    pass
+
+
+class XLSX(FormulaSafeFormat, base_formats.XLSX):
+    pass
+
+
+class TSV(FormulaSafeFormat, base_formats.TSV):
+    pass
+
+
+class HTML(FormulaSafeFormat, base_formats.HTML):
+    """A table that spreadsheets open too."""
+
+
+# The admin's import and export formats. JSON is read by programs, never run: it is left as is.
+REGISTER_FORMATS = [CSV, XLSX, TSV, base_formats.JSON, HTML]
 
 
 def resource_table_rows(*, resource: RegisterResource, queryset: QuerySet) -> Iterator[list[str]]:

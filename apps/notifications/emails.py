@@ -2,7 +2,8 @@
 
 Mail leaves only after the surrounding transaction commits, and is retried if the mail server
 is down. Portal mail carries set-password and sign-in links, so it is marked sensitive: hidden
-from staff in the outbox and erased once sent.
+from staff in the outbox and erased once sent. Like every outbox body, it is stored encrypted
+(apps/notifications/fields.py) until then.
 """
 
 from django.template.loader import render_to_string

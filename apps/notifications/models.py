@@ -5,6 +5,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
+from apps.notifications.fields import EncryptedTextField
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -32,7 +33,8 @@ class Notification(TimeStampedModel):
     kind = models.CharField(max_length=60, help_text="What the message is about, e.g. dsar.reply.")
     recipient = models.EmailField()
     subject = models.CharField(max_length=250)
-    body = models.TextField()
+    # Stored encrypted (fields.py): a link in it is read by the sender and its recipient only.
+    body = EncryptedTextField()
     sensitive = models.BooleanField(
         default=False,
         help_text="Carries a sign-in or set-password link: hidden from staff, erased once sent.",

@@ -64,7 +64,11 @@ def notification_enqueue(
 
 
 def notification_send(*, notification: Notification) -> bool:
-    """Try once to send; on failure schedule the next attempt or give up. Returns success."""
+    """Try once to send; on failure schedule the next attempt or give up. Returns success.
+
+    The body was decrypted as the row was read (EncryptedTextField); the database holds only
+    its token, and a sensitive body is erased once it has gone.
+    """
     message = EmailMessage(
         subject=notification.subject,
         body=notification.body,

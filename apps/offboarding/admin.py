@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import FileField, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -21,6 +22,10 @@ class PortalMadeRowsAdmin(RegisterAdmin):
     Not ReadOnlyAdminMixin: the actions need the change permission, so only add and delete are
     refused, and every field is read-only."""
 
+    # Files live in private storage, which gives no URL: Django's display of a file field asks
+    # for one and fails. Each file field is shown by the method named here, or not at all.
+    file_displays: dict[str, str] = {}
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -28,7 +33,14 @@ class PortalMadeRowsAdmin(RegisterAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        names = [
+            self.file_displays.get(f.name, "") if isinstance(f, FileField) else f.name
+            for f in self.model._meta.fields
+        ]
+        return [name for name in names if name]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
 
 @admin.register(DeletionRequest)
@@ -47,6 +59,7 @@ class DeletionRequestAdmin(PortalMadeRowsAdmin):
     search_fields = ["controller__legal_name"]
     list_select_related = ["controller", "requested_by", "confirmed_by"]
     actions = ["confirm_and_erase", "erase_confirmed"]
+    file_displays = {"certificate": "certificate_link"}
 
     @admin.display(description="certificate")
     def certificate_link(self, obj):
@@ -129,3 +142,13 @@ class DataExportAdmin(PortalMadeRowsAdmin):
     list_filter = ["status"]
     search_fields = ["controller__legal_name"]
     list_select_related = ["controller", "requested_by"]
+    file_displays = {"file": "stored_file"}
+
+    @admin.display(description="file")
+    def stored_file(self, obj):
+        # No link: the ZIP holds all of a customer's data; its admins download it in the
+        # portal, behind a link that expires.
+        if not obj.file:
+            return "-"
+        size = f", {filesizeformat(obj.size)}" if obj.size is not None else ""
+        return f"In private storage{size}; the customer's admins download it in the portal."

@@ -16,6 +16,9 @@ def record_tables(*, controller: Controller) -> dict[str, tuple[RegisterResource
     """The tables of one controller's record of processing: name → (export columns, rows).
 
     Everything is derived from the approved activities covering the controller, as the PDF is.
+    The tables are the controller's own to read (portal downloads, its data export): an
+    activity's `controllers` column names only `controller`, never the other customers the
+    activity also covers.
     """
     activity_ids = processing_activities_covering(controller=controller).values("pk")
     subprocessors = (
@@ -23,7 +26,7 @@ def record_tables(*, controller: Controller) -> dict[str, tuple[RegisterResource
     )
     return {
         "activities": (
-            ProcessingActivityResource(),
+            ProcessingActivityResource(visible_controller=controller),
             processing_activities_covering(controller=controller),
         ),
         "subprocessors": (SubprocessorResource(), subprocessors),

@@ -60,6 +60,7 @@ PAGE_AREAS: dict[str, str] = {
     "audit_terms": TERMS,
     "audit_history": AuditArea.HISTORY,
     "audit_register_as_of": AuditArea.HISTORY,
+    "audit_receipt": AuditArea.HISTORY,
     "audit_grant_list": NOT_FOR_AUDITORS,
     "audit_grant_create": NOT_FOR_AUDITORS,
     "audit_grant_revoke": NOT_FOR_AUDITORS,
@@ -85,8 +86,20 @@ def page_name(request) -> str | None:
 
 
 def page_open_to(grant, name: str | None) -> bool:
-    """Whether an auditor under `grant` may open the page named `name` (terms accepted)."""
+    """Whether an auditor under `grant` may open the page named `name` (terms accepted).
+
+    With no grant (the organisation's own people, an auditor membership without one) the audit
+    decides nothing and the page's roles do: True. The gate, the menu, the overview's tiles and
+    every link to another area ask this one question.
+    """
+    if grant is None:
+        return True
     area = PAGE_AREAS.get(name or "")
     if area in (ANY_GRANT, TERMS):
         return True
     return area in AuditArea.values and area in grant.areas
+
+
+def page_open(request, name: str) -> bool:
+    """`page_open_to` for the grant the request acts under (set by the gate), if any."""
+    return page_open_to(getattr(request, "audit_grant", None), name)

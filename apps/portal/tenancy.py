@@ -99,8 +99,8 @@ def portal_view(
     - anonymous: redirect to the portal login;
     - no current membership: 404 (staff get a page that sends them to the admin);
     - an auditor under a customer audit grant: 404 outside the grant's window or areas
-      (apps/portal/areas.py), the confidentiality terms first, every page logged
-      (apps/audit/access.py);
+      (apps/portal/areas.py), the confidentiality terms first, every page tried logged with
+      its status (apps/portal/audit_gate.py, written by apps/portal/middleware.py);
     - role not in `roles`: 403 (the page is the user's own controller's, so nothing leaks);
     - a POST (or other write) by a role not in `write_roles`: 403. By default auditors never
       write; views that change only the person's own session or password widen it.

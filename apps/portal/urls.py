@@ -5,7 +5,7 @@ Each URL name is in apps/portal/areas.py, which says which audit area the page b
 
 from django.urls import path
 
-from apps.portal.views import audits, data, home, incidents, requests, signin
+from apps.portal.views import audits, data, home, incidents, receipts, requests, signin
 
 app_name = "portal"
 
@@ -78,6 +78,7 @@ urlpatterns = [
     path("audits/access-log/", audits.audit_access_log, name="audit_access_log"),
     path("audits/history/", audits.audit_history, name="audit_history"),
     path("audits/register-as-of/", audits.audit_register_as_of, name="audit_register_as_of"),
+    path("audits/receipt/", receipts.audit_receipt, name="audit_receipt"),
     # Signing in and out, passwords, invitations, the second factor.
     path("login/", signin.PortalLoginView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login_code"),

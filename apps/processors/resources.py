@@ -1,9 +1,11 @@
 from import_export import fields, widgets
 
 from apps.accounts.models import User
+from apps.controllers.models import Controller
 from apps.core.resources import NamesWidget, RegisterResource, StrictBooleanWidget
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.processors.selectors import activity_controllers_visible_to
 
 
 class SecurityMeasureResource(RegisterResource):
@@ -26,7 +28,12 @@ class SecurityMeasureResource(RegisterResource):
 
 
 class ProcessingActivityResource(RegisterResource):
-    """Export only: the record's entries go through the review cycle, not a spreadsheet."""
+    """Export only: the record's entries go through the review cycle, not a spreadsheet.
+
+    `visible_controller` is the customer who reads the export: the `controllers` column then
+    names only that customer, never the others an activity also covers. Staff exports (the
+    admin) leave it None and see every controller.
+    """
 
     processor = fields.Field(
         attribute="processor",
@@ -92,8 +99,16 @@ class ProcessingActivityResource(RegisterResource):
         export_order = fields
         import_id_fields = ("name",)
 
+    def __init__(self, *, visible_controller: Controller | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.visible_controller = visible_controller
+
     def dehydrate_controllers(self, activity):
-        return "; ".join(c.legal_name for c in activity.controllers.all())
+        controllers = activity.controllers.all()
+        if self.visible_controller is not None:
+            # The prefetch holds only the reader already; this keeps it so without one.
+            controllers = [c for c in controllers if c.pk == self.visible_controller.pk]
+        return "; ".join(c.legal_name for c in controllers)
 
     def export_queryset(self, queryset):
         return queryset.select_related("processor", "approved_by").prefetch_related(
@@ -101,5 +116,5 @@ class ProcessingActivityResource(RegisterResource):
             "data_subject_categories",
             "subprocessors",
             "security_measures",
-            "controllers",
+            activity_controllers_visible_to(visible_controller=self.visible_controller),
         )

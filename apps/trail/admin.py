@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils import timezone
 
 from apps.core.admin import ReadOnlyAdminMixin
-from apps.core.resources import EchoBuffer
+from apps.core.resources import EchoBuffer, spreadsheet_cell
 from apps.trail import selectors
 from apps.trail.forms import TrailFilterForm
 from apps.trail.models import TrailEntry, TrailScrub
@@ -105,8 +105,13 @@ class TrailEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         def lines():
             yield writer.writerow(EXPORT_COLUMNS)
             for row in rows.iterator(chunk_size=2000):
+                # Representations and reasons hold what people typed: a cell a spreadsheet
+                # would run as a formula is written as text.
                 yield writer.writerow(
-                    [v.isoformat() if isinstance(v, datetime.datetime) else v for v in row]
+                    [
+                        spreadsheet_cell(v.isoformat() if isinstance(v, datetime.datetime) else v)
+                        for v in row
+                    ]
                 )
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

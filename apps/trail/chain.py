@@ -1,15 +1,18 @@
-"""The hashes of the chain: each history row's content in canonical form, and the links."""
+"""The hashes of the chain: each history row's content in canonical form, the keyed mark the
+application puts on a row it writes, and the keyed link of each entry to the one before."""
 
 import hashlib
+from typing import Any
 
 from django.apps import apps
 from django.db import models
 
 from apps.core.history import canonical_json, plain_value
-from apps.trail.models import GENESIS_HASH, TENANT_MODEL
+from apps.trail.keys import chain_mac, chain_mac_matches
+from apps.trail.models import GENESIS_HASH, TENANT_MODEL, SealedRow, TrailEntry, TrailMark
 
 
-def row_content(history_row, m2m_values: dict[str, list]) -> dict:
+def row_content(history_row: Any, m2m_values: dict[str, list]) -> dict:
     meta = history_row._meta
     return {
         "model": meta.label_lower,
@@ -20,29 +23,50 @@ def row_content(history_row, m2m_values: dict[str, list]) -> dict:
     }
 
 
-def content_hash(history_row, m2m_values: dict[str, list]) -> str:
-    return _sha256(canonical_json(row_content(history_row, m2m_values)))
+def content_hash(history_row: Any, m2m_values: dict[str, list]) -> str:
+    """sha256 of the row's canonical JSON: what the trail's keyed hashes vouch for."""
+    return hashlib.sha256(
+        canonical_json(row_content(history_row, m2m_values)).encode("utf-8")
+    ).hexdigest()
 
 
-def link_hash(*, prev_hash: str, seq: int, door: str, history_model: str, history_id: int,
-              content_hash: str) -> str:  # fmt: skip
-    payload = canonical_json(
+def sealed_values(row: SealedRow) -> dict[str, Any]:
+    return {name: plain_value(getattr(row, name)) for name in SealedRow.SEALED_FIELDS}
+
+
+def mark_mac(mark: TrailMark) -> str:
+    return chain_mac(key_id=mark.key_id, message=canonical_json({"mark": sealed_values(mark)}))
+
+
+def mark_is_genuine(mark: TrailMark) -> bool:
+    return chain_mac_matches(
+        key_id=mark.key_id,
+        message=canonical_json({"mark": sealed_values(mark)}),
+        mac=mark.mark,
+    )
+
+
+def _link_message(entry: TrailEntry) -> str:
+    return canonical_json(
         {
-            "seq": seq,
-            "door": door,
-            "history_model": history_model,
-            "history_id": history_id,
-            "content_hash": content_hash,
+            "seq": entry.seq,
+            "prev_hash": entry.prev_hash or GENESIS_HASH,
+            "key_id": entry.key_id,
+            "entry": sealed_values(entry),
         }
     )
-    return _sha256((prev_hash or GENESIS_HASH) + payload)
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def link_hash(entry: TrailEntry) -> str:
+    """The entry's row_hash: keyed, over its place in the chain and every field it shows."""
+    return chain_mac(key_id=entry.key_id, message=_link_message(entry))
 
 
-def controller_id_of(history_row):
+def link_is_genuine(entry: TrailEntry) -> bool:
+    return chain_mac_matches(key_id=entry.key_id, message=_link_message(entry), mac=entry.row_hash)
+
+
+def controller_id_of(history_row: Any) -> int | None:
     """The controller a history row belongs to: a Controller itself, or a row with an FK to one."""
     Controller = apps.get_model(TENANT_MODEL)
     if history_row.instance_type is Controller:

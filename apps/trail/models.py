@@ -28,15 +28,14 @@ class TrailEntryQuerySet(models.QuerySet):
         return self.order_by("-history_date", "-seq")
 
 
-class TrailEntry(models.Model):
-    """Seals one history row: what, who, when, through which door, chained to the one before.
+class SealedRow(models.Model):
+    """What the trail says of one history row: what, who, when, through which door, whose.
 
-    row_hash = sha256(prev_hash + canonical JSON of {seq, door, history model, history_id,
-    content_hash}); content_hash is the sha256 of the history row's canonical JSON (every field,
-    history_id, date, type, user and change reason included, plus its many-to-many rows).
+    Every one of these fields is inside the keyed hash, so none can be rewritten unseen.
+    content_hash is the sha256 of the history row's canonical JSON (every field, history_id,
+    date, type, user and change reason included, plus its many-to-many rows).
     """
 
-    seq = models.BigIntegerField(unique=True)
     history_model = models.CharField(max_length=150, help_text="Label of the history model.")
     history_id = models.BigIntegerField()
     object_model = models.CharField(max_length=150, help_text="Label of the tracked model.")
@@ -68,6 +67,38 @@ class TrailEntry(models.Model):
         help_text="The controller the row belongs to, when it belongs to one.",
     )
     content_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=20, help_text="The chain key that signed this.")
+
+    # The fields above, in the order they are hashed (see apps/trail/chain.py).
+    SEALED_FIELDS = (
+        "history_model",
+        "history_id",
+        "object_model",
+        "object_id",
+        "object_repr",
+        "history_type",
+        "history_date",
+        "user_id",
+        "user_repr",
+        "door",
+        "change_reason",
+        "controller_id",
+        "content_hash",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TrailEntry(SealedRow):
+    """One history row sealed into the chain, linked to the entry before it.
+
+    row_hash = HMAC-SHA256 under the key `key_id` of the canonical JSON of {seq, prev_hash,
+    key_id and every SealedRow field} (apps/trail/chain.py); without the key nobody can alter,
+    insert, remove or re-chain an entry so that `verify_audit_trail` passes.
+    """
+
+    seq = models.BigIntegerField(unique=True)
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +130,30 @@ class TrailEntry(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.object_model} {self.object_repr} ({self.history_type})"
+
+
+class TrailMark(SealedRow):
+    """The application's keyed mark on a history row it has just written, waiting to be chained.
+
+    Written in the same transaction as the history row, with no lock, so one customer's change
+    never waits for another's transaction. After commit the sealer (`trail_seal_pending`)
+    checks each mark's MAC, chains it as a TrailEntry and deletes the mark. A history row with
+    neither an entry nor a valid mark was written outside the application.
+    """
+
+    mark = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["history_model", "history_id"], name="trail_mark_one_per_history_row"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Mark of {self.history_model} {self.history_id}"
 
 
 class TrailScrub(models.Model):

@@ -7,7 +7,7 @@ from apps.trail.guards import install_trail_guards
 
 
 def chain_history_row(sender, history_instance, using=None, **kwargs):
-    services.trail_entry_record(history_row=history_instance, using=using or "default")
+    services.trail_mark_record(history_row=history_instance, using=using or "default")
 
 
 def guard_history_tables(sender, app_config=None, using="default", apps=None, **kwargs):

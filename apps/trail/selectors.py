@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db.models import ForeignKey, Model, OuterRef, Q, QuerySet, Subquery
 
 from apps.core.history import m2m_fields, m2m_history_model, m2m_rows_for
-from apps.trail.models import TrailEntry
+from apps.trail.models import TENANT_MODEL, TrailEntry
 
 
 def trail_entries(
@@ -107,11 +107,17 @@ class _Names:
         return "" if pk is None else self.found.get((model, pk), f"#{pk}")
 
 
-def trail_changes(*, entries: Sequence[TrailEntry]) -> dict[int, list[FieldChange]]:
+def trail_changes(
+    *, entries: Sequence[TrailEntry], visible_controller: Model | None = None
+) -> dict[int, list[FieldChange]]:
     """Field-by-field changes of each entry against the object's previous history row.
 
     Foreign keys and many-to-many values come out by name. Queries: per history model on the
     page, one for the rows and one per m2m field; then one per related model named.
+
+    `visible_controller` is the customer who reads the changes: a value naming another
+    controller (one of the other customers of a shared activity) is left out, so a change that
+    named only others disappears; their names are never even read. Staff (None) see every name.
     """
     by_model = defaultdict(list)
     for entry in entries:
@@ -135,6 +141,8 @@ def trail_changes(*, entries: Sequence[TrailEntry]) -> dict[int, list[FieldChang
             old = rows.get(getattr(entry, "prev_history_id", None))
             raw = _field_changes(model, new, old, m2m_names)
             raw += _m2m_changes(model, m2m.get(new.pk, {}), m2m.get(old.pk, {}) if old else {})
+            if visible_controller is not None:
+                raw = _only_visible_controller(raw, visible_controller)
             for _, kind, target, old_v, new_v in raw:
                 if kind in ("fk", "m2m"):
                     for pk in (old_v if kind == "m2m" else [old_v]) or []:
@@ -162,6 +170,28 @@ def trail_changes(*, entries: Sequence[TrailEntry]) -> dict[int, list[FieldChang
             changes.append(FieldChange(label, old_s, new_s))
         result[entry.pk] = changes
     return result
+
+
+def _only_visible_controller(raw: list[tuple], visible_controller: Model) -> list[tuple]:
+    """The raw changes with every reference to a controller other than `visible_controller`
+    taken out; a change left the same on both sides is dropped."""
+    tenant = apps.get_model(TENANT_MODEL)._meta.concrete_model
+
+    def keep(target, pk) -> bool:
+        return target._meta.concrete_model is not tenant or pk == visible_controller.pk
+
+    out = []
+    for label, kind, target, old_v, new_v in raw:
+        if kind == "fk":
+            old_v = old_v if keep(target, old_v) else None
+            new_v = new_v if keep(target, new_v) else None
+        elif kind == "m2m":
+            old_v = [pk for pk in old_v if keep(target, pk)]
+            new_v = [pk for pk in new_v if keep(target, pk)]
+        if kind != "value" and old_v == new_v:
+            continue
+        out.append((label, kind, target, old_v, new_v))
+    return out
 
 
 def _text(model_field, value) -> str:

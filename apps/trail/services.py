@@ -1,18 +1,25 @@
-"""Writes to the trail: seal a history row, seal rows written before the trail existed, scrub
-personal data from history rows."""
+"""Writes to the trail: mark each history row the application writes, chain the marks after
+commit, chain rows written before the trail existed, scrub personal data from history rows."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from simple_history.models import HistoricalRecords
 
 from apps.core.history import history_models, m2m_rows_for, object_labels
 from apps.trail import chain
+from apps.trail.checkpoints import newest_checkpoint_seq
 from apps.trail.guards import allow_history_scrub
-from apps.trail.models import GENESIS_HASH, Door, TrailEntry, TrailScrub
+from apps.trail.keys import current_key_id
+from apps.trail.models import GENESIS_HASH, Door, SealedRow, TrailEntry, TrailMark, TrailScrub
+
+logger = logging.getLogger(__name__)
 
 # Any constant shared by every writer; pg_advisory_xact_lock takes a bigint.
 TRAIL_LOCK_KEY = 7_301_994_001
@@ -33,49 +40,116 @@ def _lock_chain(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TRAIL_LOCK_KEY])
 
 
-def trail_entry_record(
+def _mark_for(history_row: Any, *, content: str, door: str, user_repr: str, object_repr: str):
+    label = history_row._meta.label_lower
+    instance_meta = history_row.instance_type._meta
+    mark = TrailMark(
+        history_model=label,
+        history_id=history_row.pk,
+        object_model=instance_meta.label_lower,
+        object_id=str(getattr(history_row, instance_meta.pk.attname)),
+        object_repr=object_repr[:300],
+        history_type=history_row.history_type,
+        history_date=history_row.history_date,
+        user_id=getattr(history_row, "history_user_id", None),
+        user_repr=user_repr[:254],
+        door=door,
+        change_reason=history_row.history_change_reason or "",
+        controller_id=chain.controller_id_of(history_row),
+        content_hash=content,
+        key_id=current_key_id(),
+    )
+    mark.mark = chain.mark_mac(mark)
+    return mark
+
+
+def trail_mark_record(
     *, history_row: Any, using: str = "default", door: str | None = None
-) -> TrailEntry:
-    """Append the entry that seals `history_row` to the chain."""
+) -> TrailMark:
+    """Put the application's keyed mark on a history row it has just written.
+
+    No lock: marks are chained after commit by `trail_seal_pending`, so one customer's change
+    never waits for another's transaction to end.
+    """
     history_model = type(history_row)
-    with transaction.atomic(using=using):
-        _lock_chain(using)
-        # Read back what the database holds, so the hash is of the stored values exactly.
-        stored = history_model._default_manager.using(using).get(pk=history_row.pk)
-        m2m = m2m_rows_for(history_model, [stored.pk])[stored.pk]
-        content_hash = chain.content_hash(stored, m2m)
-        last = TrailEntry.objects.using(using).order_by("-seq").values("seq", "row_hash").first()
-        seq = last["seq"] + 1 if last else 1
-        prev_hash = last["row_hash"] if last else GENESIS_HASH
-        door = door or current_door()
-        label = history_model._meta.label_lower
-        user_id = getattr(stored, "history_user_id", None)
-        user = getattr(history_row, "history_user", None) if user_id else None
-        return TrailEntry.objects.using(using).create(
-            seq=seq,
-            history_model=label,
-            history_id=stored.pk,
-            object_model=stored.instance_type._meta.label_lower,
-            object_id=str(getattr(stored, stored.instance_type._meta.pk.attname)),
-            object_repr=_repr(stored),
-            history_type=stored.history_type,
-            history_date=stored.history_date,
-            user_id=user_id,
-            user_repr=str(getattr(user, "email", "") or user or "")[:254],
-            door=door,
-            change_reason=stored.history_change_reason or "",
-            controller_id=chain.controller_id_of(stored),
-            content_hash=content_hash,
-            prev_hash=prev_hash,
-            row_hash=chain.link_hash(
-                prev_hash=prev_hash,
-                seq=seq,
-                door=door,
-                history_model=label,
-                history_id=stored.pk,
-                content_hash=content_hash,
-            ),
-        )
+    # Read back what the database holds, so the hash is of the stored values exactly.
+    stored = history_model._default_manager.using(using).get(pk=history_row.pk)
+    m2m = m2m_rows_for(history_model, [stored.pk])[stored.pk]
+    user = getattr(history_row, "history_user", None) if stored.history_user_id else None
+    mark = _mark_for(
+        stored,
+        content=chain.content_hash(stored, m2m),
+        door=door or current_door(),
+        user_repr=str(getattr(user, "email", "") or user or ""),
+        object_repr=_repr(stored),
+    )
+    mark.save(using=using)
+    _seal_after_commit(using)
+    return mark
+
+
+def _seal_after_commit(using: str) -> None:
+    """Chain this transaction's marks once it commits (once per transaction, however many).
+
+    The pending callbacks are the connection's own list, which a rollback empties: whether one
+    of ours is there says whether this transaction already asked.
+    """
+    connection = connections[using]
+    # Entries are (savepoint ids, callback, robust); django-stubs types only the first two.
+    if any(getattr(entry[1], "trail_seal", False) for entry in connection.run_on_commit):
+        return
+
+    def seal() -> None:
+        trail_seal_pending(using=using)
+
+    seal.trail_seal = True  # type: ignore[attr-defined]
+    # robust: a failure to seal now is logged, and the next seal (or the cron command) chains
+    # the marks left; it must not turn a committed change into an error page.
+    transaction.on_commit(seal, using=using, robust=True)
+
+
+def trail_seal_pending(*, using: str = "default", batch_size: int = 1000) -> int:
+    """Chain every waiting mark whose MAC holds, oldest first; returns how many were chained.
+
+    Each batch is one short transaction under the chain's lock: read the head, append the
+    entries, delete their marks. A mark whose MAC does not hold was not written by the
+    application: it is left for `verify_audit_trail` to report, never chained.
+    """
+    sealed = 0
+    skip: set[int] = set()
+    while True:
+        with transaction.atomic(using=using):
+            _lock_chain(using)
+            marks = list(
+                TrailMark.objects.using(using).exclude(pk__in=skip).order_by("pk")[:batch_size]
+            )
+            if not marks:
+                return sealed
+            last = (
+                TrailEntry.objects.using(using).order_by("-seq").values("seq", "row_hash").first()
+            )
+            seq = last["seq"] if last else 0
+            prev_hash = last["row_hash"] if last else GENESIS_HASH
+            entries, chained = [], []
+            for mark in marks:
+                if not chain.mark_is_genuine(mark):
+                    logger.error("trail: mark %s has no valid MAC; not chained", mark.pk)
+                    skip.add(mark.pk)
+                    continue
+                seq += 1
+                entry = TrailEntry(
+                    seq=seq,
+                    prev_hash=prev_hash,
+                    key_id=current_key_id(),
+                    **{name: getattr(mark, name) for name in SealedRow.SEALED_FIELDS},
+                )
+                entry.row_hash = chain.link_hash(entry)
+                prev_hash = entry.row_hash
+                entries.append(entry)
+                chained.append(mark.pk)
+            TrailEntry.objects.using(using).bulk_create(entries, batch_size=1000)
+            TrailMark.objects.using(using).filter(pk__in=chained).delete()
+            sealed += len(entries)
 
 
 def _repr(history_row) -> str:
@@ -86,82 +160,100 @@ def _repr(history_row) -> str:
     return text[:300]
 
 
-def trail_seal_unchained(*, dry_run: bool = False, chunk_size: int = 2000) -> int:
-    """Seal history rows that have no entry (written before apps.audit, or by a bulk path).
-
-    Rows are sealed in date order under the door "command", a chunk at a time: one read of the
-    rows, their many-to-many rows, their users and the objects their names follow, then one
-    insert of the entries. The hashes are those `trail_entry_record` would write row by row.
-    Returns how many were (or would be) sealed.
-    """
-    sealed = 0
-    for history_model in history_models():
-        label = history_model._meta.label_lower
-        unchained = history_model._default_manager.exclude(
-            Exists(
-                TrailEntry.objects.filter(history_model=label, history_id=OuterRef("history_id"))
-            )
-        ).order_by("history_date", "history_id")
-        if dry_run:
-            sealed += unchained.count()
-            continue
-        # Ids first: the rows are read again inside each chunk's transaction.
-        ids = list(unchained.values_list("history_id", flat=True))
-        for start in range(0, len(ids), chunk_size):
-            sealed += _seal_chunk(history_model, ids[start : start + chunk_size])
-    return sealed
-
-
-def _seal_chunk(history_model, ids: list[int], using: str = "default") -> int:
+def trail_mark_rows(
+    *, history_model: Any, ids: list[int], door: str = Door.COMMAND, using: str = "default"
+) -> int:
+    """Mark history rows the application wrote without simple-history's signal (its bulk
+    helpers, used to load data), a chunk at a time; `trail_seal_pending` then chains them."""
     User = get_user_model()
-    label = history_model._meta.label_lower
     with transaction.atomic(using=using):
-        _lock_chain(using)
         by_id = history_model._default_manager.using(using).in_bulk(ids)
         rows = [by_id[i] for i in ids if i in by_id]
         m2m = m2m_rows_for(history_model, [r.pk for r in rows])
         user_ids = {getattr(r, "history_user_id", None) for r in rows} - {None}
         emails = dict(User.objects.using(using).filter(pk__in=user_ids).values_list("pk", "email"))
         reprs = object_labels(rows, using)
-        last = TrailEntry.objects.using(using).order_by("-seq").values("seq", "row_hash").first()
-        seq = last["seq"] if last else 0
-        prev_hash = last["row_hash"] if last else GENESIS_HASH
-        entries = []
+        marks = []
         for row in rows:
-            seq += 1
-            content_hash = chain.content_hash(row, m2m[row.pk])
-            row_hash = chain.link_hash(
-                prev_hash=prev_hash,
-                seq=seq,
-                door=Door.COMMAND,
-                history_model=label,
-                history_id=row.pk,
-                content_hash=content_hash,
-            )
             user_id = getattr(row, "history_user_id", None)
-            entries.append(
-                TrailEntry(
-                    seq=seq,
-                    history_model=label,
-                    history_id=row.pk,
-                    object_model=row.instance_type._meta.label_lower,
-                    object_id=str(getattr(row, row.instance_type._meta.pk.attname)),
+            marks.append(
+                _mark_for(
+                    row,
+                    content=chain.content_hash(row, m2m[row.pk]),
+                    door=door,
+                    user_repr=str(emails.get(user_id, "") if user_id else ""),
                     object_repr=reprs[row.pk],
-                    history_type=row.history_type,
-                    history_date=row.history_date,
-                    user_id=user_id,
-                    user_repr=str(emails.get(user_id, "") if user_id else "")[:254],
-                    door=Door.COMMAND,
-                    change_reason=row.history_change_reason or "",
-                    controller_id=chain.controller_id_of(row),
-                    content_hash=content_hash,
-                    prev_hash=prev_hash,
-                    row_hash=row_hash,
                 )
             )
-            prev_hash = row_hash
-        TrailEntry.objects.using(using).bulk_create(entries, batch_size=1000)
-    return len(entries)
+        TrailMark.objects.using(using).bulk_create(marks, batch_size=1000)
+    return len(marks)
+
+
+def _unchained(history_model: Any) -> QuerySet[Any]:
+    label = history_model._meta.label_lower
+    return history_model._default_manager.exclude(
+        Exists(TrailEntry.objects.filter(history_model=label, history_id=OuterRef("history_id")))
+    ).exclude(
+        Exists(TrailMark.objects.filter(history_model=label, history_id=OuterRef("history_id")))
+    )
+
+
+class TrailNotSealable(Exception):
+    pass
+
+
+def trail_seal_preexisting(*, dry_run: bool = False, chunk_size: int = 2000) -> int:
+    """Chain the history rows of a database that had history before the trail was installed.
+
+    Only on a trail that has never held an entry: no entry and no checkpoint. Once the trail
+    exists, a history row without the application's mark was written outside the application;
+    it is never chained, and `verify_audit_trail` reports it. Returns how many were (or would
+    be) chained.
+    """
+    if TrailEntry.objects.exists() or newest_checkpoint_seq() > 0:
+        raise TrailNotSealable(
+            "The trail already exists: only rows the application marks are chained. "
+            "Run verify_audit_trail to see rows written outside it."
+        )
+    count = 0
+    for history_model in history_models():
+        rows = _unchained(history_model).order_by("history_date", "history_id")
+        if dry_run:
+            count += rows.count()
+            continue
+        ids = list(rows.values_list("history_id", flat=True))
+        for start in range(0, len(ids), chunk_size):
+            count += trail_mark_rows(
+                history_model=history_model, ids=ids[start : start + chunk_size]
+            )
+    if not dry_run:
+        trail_seal_pending()
+    return count
+
+
+@contextmanager
+def trail_bulk_load(*, using: str = "default") -> Iterator[list[int]]:
+    """Mark and chain the history rows written inside the block by simple-history's bulk
+    helpers (which send no signal): for commands that load data, such as `seed_scale`.
+
+    Yields a one-item list that holds, after the block, how many rows were chained.
+    """
+    before = {
+        model: model._default_manager.using(using).aggregate(top=Max("history_id"))["top"] or 0
+        for model in history_models()
+    }
+    chained = [0]
+    yield chained
+    for model, top in before.items():
+        ids = list(
+            _unchained(model)
+            .filter(history_id__gt=top)
+            .order_by("history_id")
+            .values_list("history_id", flat=True)
+        )
+        for start in range(0, len(ids), 2000):
+            trail_mark_rows(history_model=model, ids=ids[start : start + 2000], using=using)
+    chained[0] = trail_seal_pending(using=using)
 
 
 def history_rows_scrub(
@@ -175,6 +267,7 @@ def history_rows_scrub(
     history_model = rows.model
     label = history_model._meta.label_lower
     count = 0
+    trail_seal_pending()  # a row written moments ago is chained before it is scrubbed
     with allow_history_scrub():
         for row in rows.order_by("history_id").iterator(chunk_size=500):
             entry = TrailEntry.objects.get(history_model=label, history_id=row.pk)

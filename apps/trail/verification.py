@@ -8,13 +8,15 @@ from django.db.models import Exists, OuterRef
 
 from apps.core.history import history_models, m2m_rows_for
 from apps.trail import chain
-from apps.trail.models import GENESIS_HASH, TrailEntry, TrailScrub
+from apps.trail.checkpoints import Checkpoint, CheckpointInvalid, newest_checkpoint
+from apps.trail.models import GENESIS_HASH, TrailEntry, TrailMark, TrailScrub
 
 
 @dataclass
 class ChainReport:
     entries: int = 0
     problem: str | None = None
+    checkpoint: Checkpoint | None = None
 
     @property
     def ok(self) -> bool:
@@ -43,7 +45,15 @@ def _expected_content(entry, scrubs) -> str | None:
 
 
 def trail_verify(*, chunk_size: int = 2000) -> ChainReport:
+    """Walk the chain from the start: every link keyed and unbroken, every history row as it
+    was sealed (or scrubbed, as recorded), the head at least the newest checkpoint, and no
+    history row that neither the chain nor a genuine mark accounts for."""
     report = ChainReport()
+    try:
+        checkpoint = newest_checkpoint()
+    except CheckpointInvalid as error:
+        report.problem = f"{error}: someone altered the checkpoints"
+        return report
     prev_hash, prev_seq = GENESIS_HASH, 0
     entries = TrailEntry.objects.order_by("seq").iterator(chunk_size=chunk_size)
     for batch in _batched(entries, chunk_size):
@@ -57,14 +67,7 @@ def trail_verify(*, chunk_size: int = 2000) -> ChainReport:
             if entry.seq != prev_seq + 1:
                 report.problem = f"entries #{prev_seq + 1}..#{entry.seq - 1} were removed"
                 return report
-            if entry.prev_hash != prev_hash or entry.row_hash != chain.link_hash(
-                prev_hash=entry.prev_hash,
-                seq=entry.seq,
-                door=entry.door,
-                history_model=entry.history_model,
-                history_id=entry.history_id,
-                content_hash=entry.content_hash,
-            ):
+            if entry.prev_hash != prev_hash or not chain.link_is_genuine(entry):
                 report.problem = f"{name}: the entry itself was altered or inserted"
                 return report
             found = rows.get((entry.history_model, entry.history_id))
@@ -80,7 +83,25 @@ def trail_verify(*, chunk_size: int = 2000) -> ChainReport:
                 report.problem = f"{name}: the history row was altered ({entry.object_repr})"
                 return report
             prev_hash, prev_seq = entry.row_hash, entry.seq
-    report.problem = _first_unsealed_row()
+            if (
+                checkpoint is not None
+                and entry.seq == checkpoint.seq
+                and entry.row_hash != checkpoint.row_hash
+            ):
+                report.problem = (
+                    f"{name} differs from the checkpoint of {checkpoint.at:%Y-%m-%d %H:%M} "
+                    "that recorded it: the chain was rewritten"
+                )
+                return report
+    if checkpoint is not None and prev_seq < checkpoint.seq:
+        report.problem = (
+            f"the trail ends at entry #{prev_seq}, but the checkpoint of "
+            f"{checkpoint.at:%Y-%m-%d %H:%M} recorded #{checkpoint.seq}: "
+            "the newest entries (or the whole trail) were removed"
+        )
+        return report
+    report.checkpoint = checkpoint
+    report.problem = _pending_mark_problem(chunk_size) or _first_unsealed_row()
     return report
 
 
@@ -100,6 +121,24 @@ def _rows_for(batch) -> dict:
     return found
 
 
+def _pending_mark_problem(chunk_size: int = 2000) -> str | None:
+    """Marks not chained yet vouch for their rows too: each must be the application's, and its
+    row must still hold what was marked."""
+    marks = TrailMark.objects.order_by("pk").iterator(chunk_size=chunk_size)
+    for batch in _batched(marks, chunk_size):
+        rows = _rows_for(batch)
+        for mark in batch:
+            name = f"{mark.history_model} history_id={mark.history_id}"
+            if not chain.mark_is_genuine(mark):
+                return f"{name} carries a mark the application did not write: inserted out of band"
+            found = rows.get((mark.history_model, mark.history_id))
+            if found is None:
+                return f"{name} (not chained yet): the history row was removed"
+            if chain.content_hash(*found) != mark.content_hash:
+                return f"{name} (not chained yet): the history row was altered ({mark.object_repr})"
+    return None
+
+
 def _first_unsealed_row() -> str | None:
     for model in history_models():
         label = model._meta.label_lower
@@ -109,6 +148,11 @@ def _first_unsealed_row() -> str | None:
                     TrailEntry.objects.filter(
                         history_model=label, history_id=OuterRef("history_id")
                     )
+                )
+            )
+            .exclude(
+                Exists(
+                    TrailMark.objects.filter(history_model=label, history_id=OuterRef("history_id"))
                 )
             )
             .order_by("history_date", "history_id")

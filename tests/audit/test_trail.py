@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.controllers.models import Controller
 from apps.processors.models import ProcessingActivity
 from apps.trail.guards import allow_history_scrub
-from apps.trail.models import Door, TrailEntry, TrailScrub
-from apps.trail.services import history_rows_scrub
+from apps.trail.models import Door, TrailEntry, TrailMark, TrailScrub
+from apps.trail.services import history_rows_scrub, trail_seal_pending
 from tests.factories import (
     ControllerFactory,
     MembershipFactory,
@@ -50,10 +50,16 @@ def verify():
     call_command("verify_audit_trail", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
+def chain_now():
+    """What the commit of a real request does; a test's transaction never commits."""
+    return trail_seal_pending()
+
+
 def test_every_history_row_gets_a_chained_entry(db):
     controller = ControllerFactory()
     controller.contact_name = "New contact"
     controller.save()
+    assert chain_now() == 2
     entries = list(TrailEntry.objects.order_by("seq"))
     assert [e.history_type for e in entries] == ["+", "~"]
     assert entries[1].prev_hash == entries[0].row_hash
@@ -102,6 +108,7 @@ def test_chain_check_names_an_entry_removed_from_the_middle(db):
     ControllerFactory()
     ControllerFactory()
     ControllerFactory()
+    chain_now()
     with guards_off("trail_trailentry"):
         TrailEntry.objects.filter(seq=2).delete()
     with pytest.raises(CommandError, match="removed"):
@@ -124,13 +131,14 @@ def test_scrub_keeps_the_chain_valid_and_records_who_and_when(db, officer):
 
 
 def test_seal_command_chains_rows_written_before_the_trail(db):
-    ControllerFactory()
-    with guards_off("trail_trailentry"):
-        TrailEntry.objects.all().delete()
-    with pytest.raises(CommandError):
+    controller = ControllerFactory()
+    # A database that had history before the trail was installed: rows, no marks, no entries.
+    TrailMark.objects.all().delete()
+    with pytest.raises(CommandError, match="inserted out of band"):
         verify()
-    call_command("seal_audit_trail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seal_audit_trail", "--preexisting", stdout=open("/dev/null", "w"))  # noqa: SIM115
     verify()
+    assert TrailEntry.objects.get().object_id == str(controller.pk)
 
 
 @postgres_only
@@ -147,6 +155,7 @@ def test_database_refuses_an_update_of_a_history_row(db):
             "UPDATE controllers_historicalcontroller SET legal_name = 'Forged' WHERE id = %s",
             [controller.pk],
         )
+    chain_now()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         TrailEntry.objects.all().delete()
     # The scrub path is the one way through.
@@ -188,6 +197,7 @@ def test_trail_shows_field_changes_with_names_and_the_door(client, staff_auditor
         activity.save()
     finally:
         del HistoricalRecords.context.request
+    chain_now()
     client.force_login(staff_auditor)
     response = client.get(TRAIL_URL, {"model": "processors.processingactivity"})
     assert response.status_code == 200
@@ -200,6 +210,7 @@ def test_trail_shows_field_changes_with_names_and_the_door(client, staff_auditor
 def test_trail_pages_without_counting(client, staff_auditor):
     for _ in range(60):
         ControllerFactory()
+    chain_now()
     client.force_login(staff_auditor)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(TRAIL_URL)
@@ -216,6 +227,7 @@ def test_trail_filters_by_controller_and_date(client, staff_auditor):
     mine = ControllerFactory()
     MembershipFactory(controller=mine)
     ControllerFactory()
+    chain_now()
     client.force_login(staff_auditor)
     response = client.get(TRAIL_URL, {"controller": mine.pk})
     models = {e.object_model for e, _ in response.context["rows"]}
@@ -234,6 +246,7 @@ def test_staff_without_the_trail_permission_are_refused(client, support_agent):
 def test_export_streams_the_rows_in_scope(client, staff_auditor):
     mine = ControllerFactory(legal_name="Exported Ltd")
     ControllerFactory(legal_name="Other Ltd")
+    chain_now()
     client.force_login(staff_auditor)
     response = client.get(reverse("admin:trail_trailentry_export"), {"controller": mine.pk})
     assert response.streaming
@@ -249,6 +262,7 @@ def test_register_as_of_shows_the_record_on_that_day(client, staff_auditor, offi
     activity.status = ProcessingActivity.Status.APPROVED
     activity.approved_by, activity.approved_at = officer, timezone.now()
     activity.save()
+    chain_now()
     # Move the record's past back a day, so that "yesterday" has a state to show.
     two_days_ago = timezone.now() - datetime.timedelta(days=2)
     tables = [m.history.model._meta.db_table for m in (ProcessingActivity, type(old))]
@@ -257,6 +271,7 @@ def test_register_as_of_shows_the_record_on_that_day(client, staff_auditor, offi
             model.history.update(history_date=two_days_ago)
         TrailEntry.objects.update(history_date=two_days_ago)
     activity.subprocessors.add(SubprocessorFactory(name="New host"))
+    chain_now()
     client.force_login(staff_auditor)
     yesterday = (timezone.now() - datetime.timedelta(days=1)).date()
     response = client.get(
@@ -275,6 +290,7 @@ def test_trail_shows_a_change_of_processing_countries_by_name(client, staff_audi
     subprocessor.processing_locations = ["US", "DE"]
     subprocessor._change_reason = "locations.added"
     subprocessor.save()
+    chain_now()
     client.force_login(staff_auditor)
     response = client.get(TRAIL_URL, {"model": "subprocessors.subprocessor"})
     assert response.status_code == 200

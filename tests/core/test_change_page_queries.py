@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from apps.breaches.models import BreachUpdate, BreachUpdateDelivery
+from apps.trail.services import trail_seal_pending
 from tests import factories
 
 
@@ -148,6 +149,7 @@ def test_the_trail_of_one_controller_names_it_without_another_query(
         # The newest entry is the controller's own: both models stay on the first page.
         controller.contact_name = f"Contact after {n}"
         controller.save()
+        trail_seal_pending()  # what the commit does in a request; tests never commit
 
     add(2)
     warm(superuser_client, url)

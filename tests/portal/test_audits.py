@@ -1,5 +1,6 @@
 """Customer audits: a named auditor's read-only, time-boxed, area-limited access to one controller."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from apps.controllers.models import Membership
 from apps.notifications.models import Notification
 from apps.processors.models import ProcessingActivity
 from apps.trail.models import TrailEntry
+from apps.trail.services import trail_seal_pending
 from tests.audit.test_trail import guards_off
 from tests.factories import (
     AuditAccessLogFactory,
@@ -132,6 +134,67 @@ def test_a_grant_opens_only_its_areas(client, controller_a, activity_of_a):
         assert client.get(url).status_code == 404, url
 
 
+# What an auditor is shown: the menu, the overview's tiles and every link follow the gate.
+HREF = re.compile(r'href="(/portal/[^"#]*)')
+
+
+def portal_links(response) -> set[str]:
+    return {html.unescape(link) for link in HREF.findall(response.content.decode())}
+
+
+def test_the_overview_shows_an_auditor_only_the_granted_areas(client, controller_a, objects_of_a):
+    grant = grant_for(controller_a, areas=[AuditArea.SUBPROCESSORS])
+    client.force_login(grant.auditor)
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 200
+    assert set(response.context["counts"]) == {"pending_subprocessor_changes"}
+    content = response.content.decode()
+    assert "upcoming subprocessor" in content
+    for hidden in ("data-subject request", "breach incident", "in your record"):
+        assert hidden not in content, hidden
+    links = portal_links(response)
+    assert reverse("portal:subprocessor_list") in links
+    for name in ("activity_list", "member_list", "dsar_ticket_list", "breach_incident_list"):
+        assert not any(link.startswith(reverse(f"portal:{name}")) for link in links), name
+    assert reverse("portal:data_overview") not in links
+    assert reverse("portal:audit_history") not in links
+
+
+def test_the_organisations_admin_still_sees_every_tile_and_link(client, owner, objects_of_a):
+    client.force_login(owner)
+    response = client.get(reverse("portal:dashboard"))
+    assert set(response.context["counts"]) == {
+        "activities",
+        "pending_subprocessor_changes",
+        "open_dsar_tickets",
+        "open_breach_incidents",
+        "unacknowledged_breach_notices",
+    }
+    links = portal_links(response)
+    for name in ("activity_list", "member_list", "dsar_ticket_list", "breach_incident_list"):
+        assert reverse(f"portal:{name}") in links, name
+    assert reverse("portal:audit_grant_list") in links
+
+
+@pytest.mark.parametrize("area", AuditArea.values)
+def test_no_link_shown_to_an_auditor_leads_to_a_refusal(area, client, controller_a, objects_of_a):
+    """Every portal page reachable by links from the overview, under a grant of one area."""
+    grant = grant_for(controller_a, areas=[area])
+    client.force_login(grant.auditor)
+    to_visit, seen = [reverse("portal:dashboard")], set()
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, f"{url} is linked but answers {response.status_code}"
+        if response["Content-Type"].startswith("text/html"):
+            to_visit.extend(portal_links(response) - seen)
+    # The grant's own pages were reached, and nothing else was tried.
+    assert not AuditAccessLog.objects.filter(grant=grant).exclude(status=200).exists()
+
+
 def test_a_grant_with_every_area_still_cannot_manage_or_write(client, controller_a):
     grant = grant_for(controller_a)
     client.force_login(grant.auditor)
@@ -187,28 +250,88 @@ def test_the_terms_page_has_nothing_to_accept_for_a_customer_admin(client, owner
 # The access log -----------------------------------------------------------------------------
 
 
-def test_every_page_an_auditor_opens_is_logged(client, controller_a, activity_of_a):
+def test_every_page_an_auditor_tries_is_logged_with_its_answer(client, controller_a, activity_of_a):
     grant = grant_for(controller_a, terms_accepted_at=None)
     client.force_login(grant.auditor)
-    client.get(reverse("portal:dashboard"))  # sent to the terms: not a page opened
+    client.get(reverse("portal:dashboard"))  # sent to the terms first: tried, logged as 302
     client.get(reverse("portal:audit_terms"))
     client.post(reverse("portal:audit_terms"), {"accept": "on"})
     client.get(reverse("portal:activity_detail", kwargs={"activity_id": activity_of_a.pk}))
     lines = list(AuditAccessLog.objects.filter(grant=grant).order_by("pk"))
-    assert [(line.method, line.url_name) for line in lines] == [
-        ("GET", "audit_terms"),
-        ("POST", "audit_terms"),
-        ("GET", "activity_detail"),
+    assert [(line.method, line.url_name, line.status) for line in lines] == [
+        ("GET", "dashboard", 302),
+        ("GET", "audit_terms", 200),
+        ("POST", "audit_terms", 302),
+        ("GET", "activity_detail", 200),
     ]
     assert lines[-1].path == f"/portal/records/{activity_of_a.pk}/"
     assert lines[-1].controller == controller_a and lines[-1].ip == "127.0.0.1"
 
 
-def test_pages_outside_the_grant_are_not_logged_as_opened(client, controller_a):
+def test_a_page_outside_the_grant_is_refused_and_its_line_survives_the_rollback(
+    client, controller_a
+):
+    # The gate's Http404 rolls back the request's transaction (ATOMIC_REQUESTS); the line is
+    # written after the response, outside it.
     grant = grant_for(controller_a, areas=[AuditArea.SUBPROCESSORS])
     client.force_login(grant.auditor)
-    client.get(reverse("portal:activity_list"))
+    assert client.get("/portal/requests/").status_code == 404
+    line = AuditAccessLog.objects.get(grant=grant)
+    assert (line.path, line.url_name, line.method, line.status) == (
+        "/portal/requests/",
+        "dsar_ticket_list",
+        "GET",
+        404,
+    )
+    assert line.controller == controller_a
+
+
+def test_a_write_refused_to_an_auditor_is_logged_as_403(client, controller_a):
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    assert client.post(reverse("portal:dsar_ticket_submit"), {}).status_code == 403
+    line = AuditAccessLog.objects.get(grant=grant)
+    assert (line.method, line.url_name, line.status) == ("POST", "dsar_ticket_submit", 403)
+
+
+def test_a_page_whose_view_raises_404_leaves_its_line(client, controller_a):
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    url = reverse("portal:activity_detail", kwargs={"activity_id": 999_999})
+    assert client.get(url).status_code == 404  # get_object_or_404 inside the view
+    line = AuditAccessLog.objects.get(grant=grant)
+    assert (line.path, line.url_name, line.status) == (url, "activity_detail", 404)
+
+
+def test_a_page_whose_view_fails_leaves_its_line(client, controller_a, monkeypatch):
+    def fail(**kwargs):
+        raise RuntimeError("the view failed")
+
+    monkeypatch.setattr("apps.portal.views.home.processing_activity_list", fail)
+    grant = grant_for(controller_a)
+    client.force_login(grant.auditor)
+    client.raise_request_exception = False
+    assert client.get(reverse("portal:activity_list")).status_code == 500
+    line = AuditAccessLog.objects.get(grant=grant)
+    assert (line.url_name, line.status) == ("activity_list", 500)
+
+
+def test_the_organisations_own_people_leave_no_access_log(client, owner, auditor):
+    for user in (owner, auditor):  # an auditor membership without a grant is not an audit
+        client.force_login(user)
+        client.get(reverse("portal:dashboard"))
+        client.get("/portal/requests/")
     assert not AuditAccessLog.objects.exists()
+
+
+def test_customer_admins_read_each_lines_answer(client, owner, controller_a):
+    grant = grant_for(controller_a, areas=[AuditArea.SUBPROCESSORS])
+    client.force_login(grant.auditor)
+    client.get("/portal/requests/")
+    client.force_login(owner)
+    content = client.get(reverse("portal:audit_access_log")).content.decode()
+    assert "/portal/requests/" in content
+    assert "Refused: not found or outside the audit (404)" in content
 
 
 def test_customer_admins_see_the_access_log_newest_first(client, owner, controller_a):
@@ -406,6 +529,7 @@ def test_history_shows_field_changes_of_the_granted_areas_only(client, controlle
     activity.save()
     controller_a.contact_name = "Casey Contact"
     controller_a.save()
+    trail_seal_pending()  # what the commit does in a request; tests never commit
     grant = grant_for(controller_a, areas=[AuditArea.HISTORY, AuditArea.PROCESSING_RECORD])
     client.force_login(grant.auditor)
     content = client.get(reverse("portal:audit_history")).content.decode()
@@ -423,6 +547,7 @@ def test_history_never_shows_another_controllers_records(client, controller_a, c
     approved_activity(name="Bravo-only", covers_all_controllers=False, controllers=[controller_b])
     controller_b.contact_name = "Bravo Contact"
     controller_b.save()
+    trail_seal_pending()
     grant = grant_for(controller_a)
     client.force_login(grant.auditor)
     content = client.get(reverse("portal:audit_history")).content.decode()
@@ -433,6 +558,7 @@ def test_history_pages_by_keyset(client, owner, controller_a):
     for n in range(60):
         controller_a.contact_name = f"Contact {n:02d}"
         controller_a.save()
+    trail_seal_pending()
     client.force_login(owner)
     first = client.get(reverse("portal:audit_history"))
     assert first.context["next_cursor"]
@@ -450,6 +576,7 @@ def test_the_register_as_of_a_date_shows_then_and_what_changed_since(client, own
     yesterday = timezone.localdate() - timedelta(days=1)
     # Move the activity's past back two days (the trail with it), then change it today.
     two_days_ago = timezone.now() - timedelta(days=2)
+    trail_seal_pending()
     with guards_off(ProcessingActivity.history.model._meta.db_table, "trail_trailentry"):
         activity.history.update(history_date=two_days_ago)
         TrailEntry.objects.filter(object_model="processors.processingactivity").update(
@@ -457,6 +584,7 @@ def test_the_register_as_of_a_date_shows_then_and_what_changed_since(client, own
         )
     activity.purpose = "Route requests to the nearest edge"
     activity.save()
+    trail_seal_pending()
     client.force_login(owner)
     response = client.get(reverse("portal:audit_register_as_of"), {"on": yesterday.isoformat()})
     assert response.status_code == 200
@@ -481,7 +609,7 @@ def test_a_member_does_not_read_history(client, member):
 
 def test_a_staff_account_cannot_be_an_audited_auditor(owner, controller_a):
     staff = StaffFactory()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         audit_grant_create(
             controller=controller_a,
             auditor_email=staff.email,
@@ -493,6 +621,8 @@ def test_a_staff_account_cannot_be_an_audited_auditor(owner, controller_a):
             terms_version="1",
             by=owner,
         )
+    # A customer admin is not told that the address is a staff member's.
+    assert "staff" not in str(refused.value).lower()
 
 
 # Query counts -------------------------------------------------------------------------------
@@ -513,12 +643,14 @@ def add_changes(ctx, n):
         ctx["controller"].contact_name = f"Contact {ctx.setdefault('i', 0) + i}"
         ctx["controller"].save()
     ctx["i"] = ctx.get("i", 0) + n
+    trail_seal_pending()  # what the commit does in a request; tests never commit
 
 
 # A customer's page opens with 1 the session, 2 the user, 3 a savepoint (ATOMIC_REQUESTS), 4 the
 # user's current memberships with their controllers, and ends by releasing it and saving the
-# session (SESSION_SAVE_EVERY_REQUEST: savepoint, UPDATE, release). An auditor's page adds the
-# audit gate's two right after: the grant and the access-log line (INSERT).
+# session (SESSION_SAVE_EVERY_REQUEST: savepoint, UPDATE, release). An auditor's page adds two:
+# the audit gate's grant right after the memberships, and the access-log line (INSERT), written
+# by AuditAccessLogMiddleware after the view's transaction is released, before the session.
 #
 # The history reads its scope first: one query per kind of record shared with the organisation
 # (activities in its record, their data categories, data subject categories, subprocessors and
@@ -591,33 +723,36 @@ AUDITOR_PAGES = [
     (
         "portal:audit_history",
         24,
-        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, 6 the access-log line, "
-        "7 the record's activities, 8 their data categories, 9 their data subject categories, "
-        "10 their subprocessors, 11 those subprocessors' transfers, 12 their security "
-        "measures, 13 the notices sent to this organisation, 14 the page of entries with their "
-        "controllers, 15 the controller's history rows, 16 the activities' history rows, "
-        "17 their many-to-many history rows (one UNION ALL), 18 the processors' history rows, "
-        "19 the processors the changes name, 20 the users they name (who approved), "
-        "21 release, 22 savepoint, 23 session update, 24 release",
+        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, "
+        "6 the record's activities, 7 their data categories, 8 their data subject categories, "
+        "9 their subprocessors, 10 those subprocessors' transfers, 11 their security "
+        "measures, 12 the notices sent to this organisation, 13 the page of entries with their "
+        "controllers, 14 the controller's history rows, 15 the activities' history rows, "
+        "16 their many-to-many history rows (one UNION ALL), 17 the processors' history rows, "
+        "18 the processors the changes name, 19 the users they name (who approved), "
+        "20 release, 21 the access-log line (after the response), 22 savepoint, "
+        "23 session update, 24 release",
     ),
     (
         "portal:audit_register_as_of",
         23,
-        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, 6 the access-log line, "
-        "7 the controller as it stood, 8 the activities' latest history rows as of that day, "
-        "9 the trail entries since, 10 the record's activities, 11 their data categories, "
-        "12 their data subject categories, 13 their subprocessors, 14 those subprocessors' "
-        "transfers, 15 their security measures, 16 the notices sent to this organisation, "
-        "17 which of the entries since are in the auditor's areas, 18 those entries with each "
-        "one's previous history row, 19 the controller's history rows, 20 release, "
-        "21 savepoint, 22 session update, 23 release",
+        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, "
+        "6 the controller as it stood, 7 the activities' latest history rows as of that day, "
+        "8 the trail entries since, 9 the record's activities, 10 their data categories, "
+        "11 their data subject categories, 12 their subprocessors, 13 those subprocessors' "
+        "transfers, 14 their security measures, 15 the notices sent to this organisation, "
+        "16 which of the entries since are in the auditor's areas, 17 those entries with each "
+        "one's previous history row, 18 the controller's history rows, 19 release, "
+        "20 the access-log line (after the response), 21 savepoint, 22 session update, "
+        "23 release",
     ),
     (
         "portal:activity_list",
         13,
-        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, 6 the access-log line, "
-        "7 count of the record's activities, 8 the page of activities, 9 their data "
-        "categories, 10 release, 11 savepoint, 12 session update, 13 release",
+        "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, "
+        "6 count of the record's activities, 7 the page of activities, 8 their data "
+        "categories, 9 release, 10 the access-log line (after the response), 11 savepoint, "
+        "12 session update, 13 release",
     ),
 ]
 
@@ -640,7 +775,8 @@ def test_an_auditors_pages_cost_the_same_queries_with_2_rows_as_with_50(
 
 
 def test_the_audit_gate_costs_an_auditor_two_queries(client, controller_a, owner):
-    """The grant (one SELECT) and the access-log line (one INSERT); nothing for other roles."""
+    """The grant (one SELECT) and the access-log line (one INSERT, after the response); nothing
+    for other roles."""
     grant = grant_for(controller_a, areas=list(AuditArea.values))
     client.force_login(owner)
     as_owner = count_queries(client, reverse("portal:activity_list"))

@@ -61,12 +61,14 @@ FORMS = {
 }
 
 # Rows a refused POST may still write: the record of a failed sign-in (a security event, its
-# history row and that row's trail entry), of a page an auditor opened.
+# history row and that row's trail mark, chained into an entry after commit), of a page an
+# auditor opened.
 ALLOWED_ON_REFUSAL = frozenset(
     {
         "accounts.SecurityEvent",
         "accounts.HistoricalSecurityEvent",
         "trail.TrailEntry",
+        "trail.TrailMark",
         "audit.AuditAccessLog",
     }
 )

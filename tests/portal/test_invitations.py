@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import SecurityEvent, User
 from apps.accounts.roles import SUPPORT_AGENT
 from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.models import Membership
@@ -197,3 +197,52 @@ def test_staff_without_change_permission_cannot_invite(client, controller_a):
     assert client.get(invite_url).status_code == 403
     change_url = reverse("admin:controllers_controller_change", args=[controller_a.pk])
     assert invite_url not in client.get(change_url).content.decode()
+
+
+def test_inviting_a_staff_address_from_the_portal_reads_as_any_invitation(
+    client, owner, officer, controller_a, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    url = reverse("portal:member_invite")
+    with django_capture_on_commit_callbacks(execute=True):
+        normal = client.post(
+            url, {"email": "joiner@alpha.test", "full_name": "Jo", "role": Role.MEMBER}
+        )
+        staff = client.post(
+            url, {"email": officer.email.upper(), "full_name": "Pat", "role": Role.MEMBER}
+        )
+    assert staff.status_code == normal.status_code == 302
+    assert staff["Location"] == normal["Location"] == reverse("portal:member_list")
+    shown = [str(m) for m in client.get(reverse("portal:member_list")).context["messages"]]
+    assert shown == [
+        "joiner@alpha.test is invited as Member.",
+        f"{officer.email} is invited as Member.",
+    ]
+    # Nothing is created for the staff address and nothing is sent to it.
+    assert not Membership.objects.filter(user=officer).exists()
+    assert [m.to for m in mail.outbox] == [["joiner@alpha.test"]]
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.STAFF_INVITED)
+    assert event.user == owner
+    assert event.username == officer.email
+    assert event.ip_address == "127.0.0.1"
+    assert event.path == url
+    assert "Alpha Apps Ltd" in event.detail
+
+
+def test_the_staff_admin_invite_page_still_says_it_is_a_staff_account(
+    officer_client, controller_a, officer
+):
+    invite_url = reverse("admin:controllers_controller_invite", args=[controller_a.pk])
+    staff = StaffFactory(email="colleague@calljmp.test")
+    response = officer_client.post(
+        invite_url, {"email": "Colleague@Calljmp.test", "full_name": "C", "role": Role.MEMBER}
+    )
+    assert response.status_code == 200
+    assert "This is a staff account" in response.content.decode()
+    assert not Membership.objects.filter(user=staff).exists()
+
+
+def test_an_invitation_in_another_case_finds_the_existing_account(invite, outsider):
+    membership = invite(email=outsider.email.upper())
+    assert membership.user == outsider
+    assert User.objects.filter(email__iexact=outsider.email).count() == 1

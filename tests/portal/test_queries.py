@@ -165,6 +165,7 @@ def test_activity_list_query_count(client, owner, activity_of_a, django_assert_n
 NOT_LISTS = {
     "portal:member_invite": "a form",
     "portal:member_remove": "a confirmation of one membership",
+    "portal:audit_receipt": "one signed statement of the trail's head (one query for it)",
     "portal:switch_controller": "POST only, a redirect",
     "portal:login": "sign-in form",
     "portal:logout": "POST only, a redirect",

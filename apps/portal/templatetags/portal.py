@@ -1,6 +1,18 @@
 from django import template
 
+from apps.portal import areas
+
 register = template.Library()
+
+
+@register.filter
+def page_open(request, name: str) -> bool:
+    """Whether to show a link to the portal page `name`: `{% if request|page_open:"dsar_ticket_list" %}`.
+
+    The gate's own rule (apps/portal/areas.py): an auditor under a grant sees links only to the
+    pages of the granted areas; for everyone else the audit hides nothing.
+    """
+    return areas.page_open(request, name)
 
 
 @register.filter

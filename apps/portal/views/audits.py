@@ -3,7 +3,9 @@
 Admins grant, list and revoke audits and read the log of what auditors opened; auditors under a
 grant accept its terms first; admins and auditors (with the "history" area) read the change
 history of the organisation's records and the register as it stood on a date. Every page is
-wrapped in `portal_view`, whose audit gate (apps/audit/access.py) enforces the grant.
+wrapped in `portal_view`, whose audit gate (apps/portal/audit_gate.py) enforces the grant.
+The history names no other customer: a shared activity's controllers show as this one only
+(`trail_changes(visible_controller=...)`).
 """
 
 import datetime
@@ -114,7 +116,7 @@ def audit_history(request):
     entries, next_cursor = trail_selectors.trail_page(
         entries=entries_qs, before=before, size=HISTORY_PAGE_SIZE
     )
-    changes = trail_selectors.trail_changes(entries=entries)
+    changes = trail_selectors.trail_changes(entries=entries, visible_controller=request.controller)
     return render(
         request,
         "portal/audit/history.html",
@@ -148,7 +150,9 @@ def audit_register_as_of(request):
         snapshot.changes_since, _ = trail_selectors.trail_page(
             entries=trail_selectors.trail_entries().filter(pk__in=kept), size=max(len(kept), 1)
         )
-        changes = trail_selectors.trail_changes(entries=snapshot.changes_since)
+        changes = trail_selectors.trail_changes(
+            entries=snapshot.changes_since, visible_controller=request.controller
+        )
     return render(
         request,
         "portal/audit/register_as_of.html",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.core.resources import resource_table_csv
 from apps.offboarding import selectors, services
 from apps.offboarding.models import DataExport, DeletionRequest
+from apps.portal.areas import page_open
 from apps.portal.forms.data import DeletionRequestForm
 from apps.portal.tenancy import MANAGE_ROLES, portal_view
 from apps.processors.documents import register_pdf, register_pdf_filename
@@ -29,13 +30,22 @@ def _own_controller(request, controller_id: int):
 @portal_view
 def data_overview(request):
     controller = request.controller
+    # Exports and deletions are the organisation's own business: an auditor under a grant is
+    # shown neither (the template asks the same question), so they are not read for one.
+    own_business = page_open(request, "data_export_request")
     return render(
         request,
         "portal/offboarding/data_overview.html",
         {
             "tables": list(selectors.record_tables(controller=controller)),
-            "exports": list(selectors.data_export_list(controller=controller)[:10]),
-            "deletions": list(selectors.deletion_request_list(controller=controller)[:10]),
+            "exports": (
+                list(selectors.data_export_list(controller=controller)[:10]) if own_business else []
+            ),
+            "deletions": (
+                list(selectors.deletion_request_list(controller=controller)[:10])
+                if own_business
+                else []
+            ),
             "can_manage": request.membership.role in MANAGE_ROLES,
             "now": timezone.now(),
         },

@@ -10,10 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from apps.accounts.identity import email_normalise
 from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.forms import InviteForm
+from apps.controllers.models import Membership
 from apps.controllers.selectors import membership_list
-from apps.controllers.services import membership_invite, membership_remove
+from apps.controllers.services import StaffAddressInvited, membership_invite, membership_remove
 from apps.portal.forms.accounts import PortalPasswordResetForm
 from apps.portal.forms.subprocessors import ObjectionForm
 from apps.portal.paging import paginate
@@ -36,7 +38,11 @@ def dashboard(request):
     return render(
         request,
         "portal/dashboard.html",
-        {"counts": portal_dashboard_counts(controller=request.controller)},
+        {
+            "counts": portal_dashboard_counts(
+                controller=request.controller, grant=request.audit_grant
+            )
+        },
     )
 
 
@@ -110,19 +116,26 @@ def member_invite(request):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = membership_invite(
+            membership_invite(
                 controller=request.controller,
                 invited_by=request.user,
+                request=request,
                 **form.cleaned_data,
             )
+        except StaffAddressInvited:
+            # Answered as any invitation: nothing is created (the privacy team sees a security
+            # event), and a customer must not learn that the address belongs to staff.
+            pass
         except ValidationError as error:
             # A ValidationError with a field dict lands on those fields.
             form.add_error(None, error)
-        else:
-            messages.success(
-                request, f"{membership.user.email} is invited as {membership.get_role_display()}."
-            )
-            return redirect("portal:member_list")
+            return render(request, "portal/member_invite.html", {"form": form})
+        # Built from what was typed, not from the membership, so that it reads the same for a
+        # staff address, which gets none.
+        email = email_normalise(form.cleaned_data["email"])
+        role = Membership.Role(form.cleaned_data["role"]).label
+        messages.success(request, f"{email} is invited as {role}.")
+        return redirect("portal:member_list")
     return render(request, "portal/member_invite.html", {"form": form})
 
 

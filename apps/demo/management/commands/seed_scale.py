@@ -1,7 +1,7 @@
 """A large, realistic data set for load tests: thousands of customers, their requests and breaches.
 
 Everything goes in through simple-history's bulk helpers, so every row has its history, and the
-history rows are then chained into the audit trail in chunks (`trail_seal_unchained`).
+history rows are then marked and chained into the audit trail in chunks (`trail_bulk_load`).
 Only inserts reach the history tables (their guards refuse anything else). Not idempotent: run
 it once on a database that has the demo (it runs `seed_demo` first).
 """
@@ -25,7 +25,7 @@ from apps.controllers.models import Controller, Membership
 from apps.core.history import history_backdate, history_stamp
 from apps.dsar.models import DsarTicket, DsarTimelineEntry
 from apps.notifications.models import Notification
-from apps.trail.services import trail_seal_unchained
+from apps.trail.services import trail_bulk_load
 
 BATCH = 2000
 # bulk_update writes a CASE over the batch for each field: small batches keep it linear.
@@ -66,22 +66,23 @@ class Command(BaseCommand):
         if not self.staff:
             raise CommandError("seed_demo made no staff users.")
 
-        with transaction.atomic():
-            controllers, users = self.controllers(options["controllers"])
-        self.step("controllers, users and memberships", started)
-        with transaction.atomic():
-            tickets = self.tickets(controllers, users, options["tickets"])
-        self.step("DSAR tickets", started)
-        with transaction.atomic():
-            self.timelines(tickets, options["timeline_per_ticket"])
-        self.step("timelines", started)
-        with transaction.atomic():
-            self.outbox(tickets)
-        self.step("outbox", started)
-        with transaction.atomic():
-            self.incidents(controllers, options["incidents"], options["notices_per_incident"])
-        self.step("breach incidents", started)
-        sealed = trail_seal_unchained()
+        with trail_bulk_load() as chained:
+            with transaction.atomic():
+                controllers, users = self.controllers(options["controllers"])
+            self.step("controllers, users and memberships", started)
+            with transaction.atomic():
+                tickets = self.tickets(controllers, users, options["tickets"])
+            self.step("DSAR tickets", started)
+            with transaction.atomic():
+                self.timelines(tickets, options["timeline_per_ticket"])
+            self.step("timelines", started)
+            with transaction.atomic():
+                self.outbox(tickets)
+            self.step("outbox", started)
+            with transaction.atomic():
+                self.incidents(controllers, options["incidents"], options["notices_per_incident"])
+            self.step("breach incidents", started)
+        sealed = chained[0]
         self.step(f"audit trail ({sealed} history rows chained)", started)
         self.stdout.write(
             self.style.SUCCESS(
