@@ -4,7 +4,6 @@ secrets (AUDIT_CHAIN_KEY and the checkpoint store), would attack it."""
 import json
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -20,27 +19,13 @@ from apps.trail.checkpoints import (
 )
 from apps.trail.models import TrailEntry, TrailMark
 from apps.trail.services import trail_seal_pending
+from tests.audit.test_trail import guards_off
 from tests.factories import ControllerFactory
 
 HISTORY_TABLE = "controllers_historicalcontroller"
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the lock and the guards exist only on PostgreSQL"
 )
-
-
-@contextmanager
-def guards_off(*tables):
-    """What an attacker with the table owner's rights does first on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        yield
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def verify_problem() -> str:
