@@ -284,3 +284,11 @@ def test_a_member_cannot_download_the_receipt(client, db):
     membership = MembershipFactory(role=Membership.Role.MEMBER)
     client.force_login(membership.user)
     assert client.get("/portal/audits/receipt/").status_code in (403, 404)
+
+
+def test_verify_says_which_checkpoint_it_checked_against(trail, capsys):
+    call_command("verify_audit_trail")
+    assert "No checkpoint yet" in capsys.readouterr().out
+    trail_checkpoint_write()
+    call_command("verify_audit_trail")
+    assert "(entry #3)" in capsys.readouterr().out

@@ -5,8 +5,9 @@ from apps.trail.verification import trail_verify
 
 class Command(BaseCommand):
     help = (
-        "Recompute the hash chain of the audit trail; fail naming the first history row that "
-        "was altered, inserted or removed outside the application."
+        "Recompute the keyed chain of the audit trail and check it against the newest signed "
+        "checkpoint; fail naming the first history row or entry that was altered, inserted or "
+        "removed outside the application."
     )
 
     def add_arguments(self, parser):
@@ -21,3 +22,14 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Audit trail intact: {report.entries} entries chained and matched.")
         )
+        checkpoint = report.checkpoint
+        if checkpoint is None:
+            self.stdout.write(
+                "No checkpoint yet: run checkpoint_audit_trail (from cron) so that removing the "
+                "newest entries can be detected too."
+            )
+        else:
+            self.stdout.write(
+                f"Checked against the checkpoint of {checkpoint.at:%Y-%m-%d %H:%M %Z} "
+                f"(entry #{checkpoint.seq})."
+            )
