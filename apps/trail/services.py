@@ -34,13 +34,16 @@ def current_door() -> str:
 
 def _lock_chain(using: str) -> None:
     connection = connections[using]
-    # Two writers must not both read the same last entry. On SQLite writes are serialised.
+    # Two sealers must not both read the same last entry; held only while a batch is chained.
+    # On SQLite writes are serialised.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TRAIL_LOCK_KEY])
 
 
-def _mark_for(history_row: Any, *, content: str, door: str, user_repr: str, object_repr: str):
+def _mark_for(
+    history_row: Any, *, content: str, door: str, user_repr: str, object_repr: str
+) -> TrailMark:
     label = history_row._meta.label_lower
     instance_meta = history_row.instance_type._meta
     mark = TrailMark(
