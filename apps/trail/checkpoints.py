@@ -101,14 +101,6 @@ def newest_checkpoint() -> Checkpoint | None:
     return _read(names[-1]) if names else None
 
 
-def newest_checkpoint_seq() -> int:
-    try:
-        checkpoint = newest_checkpoint()
-    except CheckpointInvalid:
-        return 0
-    return checkpoint.seq if checkpoint else 0
-
-
 def trail_receipt(*, controller_id: int, controller_name: str, now: datetime | None = None) -> dict:
     """A signed statement of the chain's head for one customer to keep.
 

@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.history import history_models, m2m_rows_for, object_labels
 from apps.trail import chain
-from apps.trail.checkpoints import newest_checkpoint_seq
+from apps.trail.checkpoints import CheckpointInvalid, newest_checkpoint
 from apps.trail.guards import allow_history_scrub
 from apps.trail.keys import current_key_id
 from apps.trail.models import GENESIS_HASH, Door, SealedRow, TrailEntry, TrailMark, TrailScrub
@@ -213,7 +213,11 @@ def trail_seal_preexisting(*, dry_run: bool = False, chunk_size: int = 2000) -> 
     it is never chained, and `verify_audit_trail` reports it. Returns how many were (or would
     be) chained.
     """
-    if TrailEntry.objects.exists() or newest_checkpoint_seq() > 0:
+    try:
+        checkpointed = newest_checkpoint() is not None
+    except CheckpointInvalid:
+        checkpointed = True  # a checkpoint nobody can read still says the trail existed
+    if TrailEntry.objects.exists() or checkpointed:
         raise TrailNotSealable(
             "The trail already exists: only rows the application marks are chained. "
             "Run verify_audit_trail to see rows written outside it."
