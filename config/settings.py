@@ -106,6 +106,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Two roles on PostgreSQL (README, "Database roles"): the application connects as DATABASE_URL's
+# role, which may only read and append history; `migrate` connects as MIGRATION_DATABASE_URL's
+# role, which owns the tables, and grants the application's role its rights.
+MIGRATION_DATABASE = (
+    env.db("MIGRATION_DATABASE_URL") if env("MIGRATION_DATABASE_URL", default="") else None
+)
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A psycopg connection pool per process (Django's OPTIONS["pool"]); 0 turns it off.
     pool_size = env.int("DATABASE_POOL_MAX_SIZE", default=0 if DEBUG else 10)

@@ -1,9 +1,15 @@
+import psycopg
 import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
+from apps.trail.guards import CREDENTIALS, guarded_tables, two_roles, use_credentials
 from tests.factories import StaffFactory
 
 
@@ -20,6 +26,71 @@ class SecondFactorClient(Client):
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
+
+
+# With MIGRATION_DATABASE_URL set (CI), the suite runs as production does: the test database is
+# created and migrated by the owner role, and every test then runs as the application's role,
+# which may only read and append history (README, "Database roles").
+APP_CREDENTIALS = {k: settings.DATABASES["default"].get(k) for k in CREDENTIALS}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    if two_roles():
+        use_credentials(connections["default"], settings.MIGRATION_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    if not two_roles():
+        yield
+        return
+    with django_db_blocker.unblock():
+        use_credentials(connections["default"], APP_CREDENTIALS)
+    yield
+    with django_db_blocker.unblock():
+        use_credentials(connections["default"], settings.MIGRATION_DATABASE)
+
+
+def _guarded_flush(cursor, sql_list):
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    existing = {row[0] for row in cursor.fetchall()}
+    guarded = [
+        t
+        for t in [*guarded_tables(django_apps), "trail_trailentry", "trail_trailscrub"]
+        if t in existing
+    ]
+    for table in guarded:
+        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER audit_trail_truncate_guard')
+    for sql in sql_list:
+        cursor.execute(sql)
+    for table in guarded:
+        cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER audit_trail_truncate_guard')
+
+
+def _flush(self, sql_list):
+    """Emptying the database between transactional tests is the owner's work (the application's
+    role may not TRUNCATE), with the TRUNCATE guards of history and the trail switched off for
+    the one transaction that does it."""
+    if not two_roles():
+        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            _guarded_flush(cursor, sql_list)
+        return
+    owner = settings.MIGRATION_DATABASE
+    with (
+        psycopg.connect(
+            host=owner.get("HOST") or None,
+            port=owner.get("PORT") or None,
+            user=owner["USER"],
+            password=owner.get("PASSWORD") or None,
+            dbname=self.connection.settings_dict["NAME"],
+        ) as owner_connection,
+        owner_connection.cursor() as cursor,
+    ):
+        _guarded_flush(cursor, sql_list)
+
+
+DatabaseOperations.execute_sql_flush = _flush  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

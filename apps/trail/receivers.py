@@ -3,7 +3,7 @@
 from django.apps import apps as global_apps
 
 from apps.trail import services
-from apps.trail.guards import install_trail_guards
+from apps.trail.guards import install_trail_guards, is_owner_connection
 
 
 def chain_history_row(sender, history_instance, using=None, **kwargs):
@@ -14,5 +14,6 @@ def guard_history_tables(sender, app_config=None, using="default", apps=None, **
     # Once per migrate, after the last app with models (post_migrate skips the others), when
     # every table exists.
     with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
-    if sender is with_models[-1]:
+    # Only the tables' owner can install triggers; `flush` (tests) signals as the application.
+    if sender is with_models[-1] and is_owner_connection(using):
         install_trail_guards(using=using)

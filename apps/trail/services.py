@@ -1,6 +1,8 @@
 """Writes to the trail: mark each history row the application writes, chain the marks after
 commit, chain rows written before the trail existed, scrub personal data from history rows."""
 
+import copy
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from simple_history.models import HistoricalRecords
@@ -15,7 +18,6 @@ from simple_history.models import HistoricalRecords
 from apps.core.history import history_models, m2m_rows_for, object_labels
 from apps.trail import chain
 from apps.trail.checkpoints import CheckpointInvalid, newest_checkpoint
-from apps.trail.guards import allow_history_scrub
 from apps.trail.keys import current_key_id
 from apps.trail.models import GENESIS_HASH, Door, SealedRow, TrailEntry, TrailMark, TrailScrub
 
@@ -269,26 +271,67 @@ def history_rows_scrub(
     """Overwrite personal data in history rows (an erasure reaching the past), and record it.
 
     `rows` is a queryset of one history model; `values` maps field names to their replacement.
-    The chain stays valid: each scrub records the row's content hash before and after.
+    The chain stays valid: each scrub records the row's content hash before and after. On
+    PostgreSQL the change goes through the database's `audit_trail_scrub` function, the one way
+    the application's role can rewrite a history row, which writes the scrub record itself.
     """
     history_model = rows.model
     label = history_model._meta.label_lower
+    connection = connections[rows.db]
     count = 0
     trail_seal_pending()  # a row written moments ago is chained before it is scrubbed
-    with allow_history_scrub():
+    with transaction.atomic(using=rows.db):
         for row in rows.order_by("history_id").iterator(chunk_size=500):
             entry = TrailEntry.objects.get(history_model=label, history_id=row.pk)
             m2m = m2m_rows_for(history_model, [row.pk])[row.pk]
             before = chain.content_hash(row, m2m)
-            history_model._default_manager.filter(pk=row.pk).update(**values)
-            after_row = history_model._default_manager.get(pk=row.pk)
-            TrailScrub.objects.create(
-                entry=entry,
-                fields=sorted(values),
-                reason=reason,
-                scrubbed_by_id=getattr(by, "pk", None),
-                before_content_hash=before,
-                after_content_hash=chain.content_hash(after_row, m2m),
-            )
+            scrubbed = copy.copy(row)
+            for name, value in values.items():
+                setattr(scrubbed, name, value)
+            after = chain.content_hash(scrubbed, m2m)
+            if connection.vendor == "postgresql":
+                _scrub_in_database(
+                    connection=connection,
+                    row=row,
+                    values=values,
+                    entry=entry,
+                    reason=reason,
+                    by=by,
+                    hashes=(before, after),
+                )
+            else:
+                history_model._default_manager.filter(pk=row.pk).update(**values)
+                TrailScrub.objects.create(
+                    entry=entry,
+                    fields=sorted(values),
+                    reason=reason,
+                    scrubbed_by_id=getattr(by, "pk", None),
+                    before_content_hash=before,
+                    after_content_hash=after,
+                )
+            stored = history_model._default_manager.get(pk=row.pk)
+            if chain.content_hash(stored, m2m) != after:
+                # The database stored something other than what the scrub recorded: undo it all.
+                raise ValueError(f"scrub of {label} {row.pk} did not store the values it recorded")
             count += 1
     return count
+
+
+def _scrub_in_database(
+    *, connection, row, values: dict, entry: TrailEntry, reason: str, by, hashes: tuple[str, str]
+) -> None:
+    model = type(row)
+    columns = {model._meta.get_field(name).column: value for name, value in values.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT audit_trail_scrub(%s, %s, %s::jsonb, %s, %s, %s, %s, %s)",
+            [
+                model._meta.db_table,
+                row.pk,
+                json.dumps(columns, cls=DjangoJSONEncoder),
+                entry.pk,
+                reason,
+                getattr(by, "pk", None),
+                *hashes,
+            ],
+        )

@@ -2,6 +2,7 @@ import datetime
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from apps.controllers.models import Controller
 from apps.processors.models import ProcessingActivity
-from apps.trail.guards import allow_history_scrub
+from apps.trail.guards import two_roles
 from apps.trail.models import Door, TrailEntry, TrailMark, TrailScrub
 from apps.trail.services import history_rows_scrub, trail_seal_pending
 from tests.factories import (
@@ -29,21 +30,28 @@ postgres_only = pytest.mark.skipif(
 
 @contextmanager
 def guards_off(*tables):
-    """What an attacker with the table owner's rights does first on PostgreSQL."""
+    """What an attacker with the table owner's rights does first on PostgreSQL: become the owner
+    (when the application runs as its own role) and switch the triggers off."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
         # ALTER TABLE refuses while deferred constraint checks of this transaction are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if two_roles():
+            cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.MIGRATION_DATABASE['USER'])}")
         for table in tables:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         yield
         for table in tables:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        if two_roles():
+            cursor.execute("RESET ROLE")
 
 
 HISTORY_TABLE = "controllers_historicalcontroller"
+# The trigger's refusal, or the privilege check's when the application runs as its own role.
+REFUSED = "append-only|permission denied"
 
 
 def verify():
@@ -147,7 +155,7 @@ def test_database_refuses_an_update_of_a_history_row(db):
 
     controller = ControllerFactory()
     with (
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match=REFUSED),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
@@ -156,11 +164,19 @@ def test_database_refuses_an_update_of_a_history_row(db):
             [controller.pk],
         )
     chain_now()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         TrailEntry.objects.all().delete()
-    # The scrub path is the one way through.
-    with allow_history_scrub():
-        Controller.history.filter(id=controller.pk).update(contact_name="[erased]")
+    # The scrub is the one way through, and it leaves its record.
+    chain_now()
+    history_rows_scrub(
+        rows=Controller.history.filter(id=controller.pk),
+        values={"contact_name": "[erased]"},
+        by=None,
+        reason="test erasure",
+    )
+    assert set(Controller.history.filter(id=controller.pk).values_list("contact_name", flat=True)) == {"[erased]"}
+    assert TrailScrub.objects.get().fields == ["contact_name"]
+    verify()
 
 
 @postgres_only
