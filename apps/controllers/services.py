@@ -37,12 +37,21 @@ def invitation_url(*, user: User) -> str:
     return f"{settings.PORTAL_BASE_URL}{path}"
 
 
-class StaffAddressInvited(ValidationError):
-    """The address belongs to a staff account, which never becomes a customer user.
+class InvitationRefused(ValidationError):
+    """The address belongs to an account that may not be invited (staff, or deactivated).
 
     A ValidationError, so the staff admin shows its message; the portal catches it and answers
-    as for any invitation, since a customer must not learn which addresses are staff's.
+    as for any invitation, since a customer must not learn which addresses have accounts here.
+    The attempt is a security event for the privacy team.
     """
+
+
+class StaffAddressInvited(InvitationRefused):
+    """A staff address, which never becomes a customer user."""
+
+
+class DeactivatedAccountInvited(InvitationRefused):
+    """A deactivated account, which only the privacy team can bring back."""
 
 
 def membership_invite(
@@ -81,7 +90,16 @@ def membership_invite(
         )
         raise StaffAddressInvited({"email": "This is a staff account; staff work in the admin."})
     if user is not None and not user.is_active:
-        raise ValidationError({"email": "This account is deactivated; ask the privacy team."})
+        security_event_record(
+            kind=SecurityEvent.Kind.PERMISSION_DENIED,
+            request=request,
+            user=invited_by,
+            username=email,
+            detail=f"invited a deactivated account to {controller}: refused, nothing created",
+        )
+        raise DeactivatedAccountInvited(
+            {"email": "This account is deactivated; ask the privacy team."}
+        )
     with transaction.atomic():
         if user is None:
             user = User(email=email, full_name=full_name.strip())

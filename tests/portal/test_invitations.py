@@ -12,7 +12,7 @@ from apps.accounts.roles import SUPPORT_AGENT
 from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.models import Membership
 from apps.controllers.services import membership_invite
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, UserFactory
 
 Role = Membership.Role
 
@@ -227,6 +227,38 @@ def test_inviting_a_staff_address_from_the_portal_reads_as_any_invitation(
     assert event.ip_address == "127.0.0.1"
     assert event.path == url
     assert "Alpha Apps Ltd" in event.detail
+
+
+def test_inviting_a_deactivated_account_from_the_portal_reads_as_any_invitation(
+    client, owner, controller_a, django_capture_on_commit_callbacks
+):
+    gone = UserFactory(email="left@elsewhere.test", is_active=False)
+    client.force_login(owner)
+    url = reverse("portal:member_invite")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"email": "Left@Elsewhere.test", "full_name": "L", "role": Role.MEMBER}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:member_list")
+    shown = [str(m) for m in client.get(reverse("portal:member_list")).context["messages"]]
+    assert shown == ["left@elsewhere.test is invited as Member."]
+    assert "deactivated" not in client.get(reverse("portal:member_list")).content.decode()
+    assert not Membership.objects.filter(user=gone).exists()
+    assert mail.outbox == []
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.PERMISSION_DENIED)
+    assert (event.user, event.username) == (owner, "left@elsewhere.test")
+    assert "deactivated" in event.detail
+
+
+def test_the_staff_admin_is_told_the_account_is_deactivated(officer_client, controller_a):
+    UserFactory(email="left@elsewhere.test", is_active=False)
+    invite_url = reverse("admin:controllers_controller_invite", args=[controller_a.pk])
+    response = officer_client.post(
+        invite_url, {"email": "left@elsewhere.test", "full_name": "L", "role": Role.MEMBER}
+    )
+    assert response.status_code == 200
+    assert "This account is deactivated; ask the privacy team." in response.content.decode()
 
 
 def test_the_staff_admin_invite_page_still_says_it_is_a_staff_account(

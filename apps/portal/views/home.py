@@ -15,7 +15,7 @@ from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.forms import InviteForm
 from apps.controllers.models import Membership
 from apps.controllers.selectors import membership_list
-from apps.controllers.services import StaffAddressInvited, membership_invite, membership_remove
+from apps.controllers.services import InvitationRefused, membership_invite, membership_remove
 from apps.portal.forms.accounts import PortalPasswordResetForm
 from apps.portal.forms.subprocessors import ObjectionForm
 from apps.portal.paging import paginate
@@ -122,16 +122,17 @@ def member_invite(request):
                 request=request,
                 **form.cleaned_data,
             )
-        except StaffAddressInvited:
+        except InvitationRefused:
             # Answered as any invitation: nothing is created (the privacy team sees a security
-            # event), and a customer must not learn that the address belongs to staff.
+            # event), and a customer must not learn that the address has an account here, a
+            # staff one or a deactivated one.
             pass
         except ValidationError as error:
             # A ValidationError with a field dict lands on those fields.
             form.add_error(None, error)
             return render(request, "portal/member_invite.html", {"form": form})
         # Built from what was typed, not from the membership, so that it reads the same for a
-        # staff address, which gets none.
+        # refused address, which gets none.
         email = email_normalise(form.cleaned_data["email"])
         role = Membership.Role(form.cleaned_data["role"]).label
         messages.success(request, f"{email} is invited as {role}.")
