@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint pdf-deps system-deps
+.PHONY: demo test fuzz lint pdf-deps system-deps
 
 # Debian packages: Pango for PDF documents (WeasyPrint); Chromium for the browser tests.
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
@@ -39,6 +39,14 @@ demo: $(PY) pdf-deps
 
 test: $(PY) system-deps
 	$(PY) -m pytest
+
+# Hostile input at depth, not part of `make test`: FUZZ_EXAMPLES examples per portal form and
+# admin page, randomised and unshrunk, each request held to FUZZ_MAX_SECONDS (default 1 s);
+# the per-form summary is written to fuzz-report.md.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(PY) system-deps
+	FUZZ=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p tests.fuzz.report \
+	  tests/portal/test_hostile_input.py tests/core/test_admin_hostile_input.py
 
 # ruff, the floor plan (import-linter, pyproject.toml), types (mypy with django-stubs), migrations.
 lint: $(PY)

@@ -434,7 +434,20 @@ class RegisterAdmin(
 
 class ParentCachedInlineFormSet(BaseInlineFormSet):
     """Each row's foreign key to the page's object is that object: naming a row
-    (str(row) shows its parent) costs no query per row."""
+    (str(row) shows its parent) costs no query per row.
+
+    A submission may add at most `max_new_rows` rows: enough for any real edit, and a bound on
+    what a hostile POST (a thousand rows of ten-thousand-character text) can make the page
+    validate and render again. More is refused with Django's "Please submit at most N forms".
+    """
+
+    max_new_rows = 20
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Both: absolute_max stops building forms, max_num is the number the message names.
+            self.absolute_max = self.max_num = len(self.get_queryset()) + self.max_new_rows
 
     def _construct_form(self, i, **kwargs):
         # A private method of Django's formsets that django-stubs does not declare.

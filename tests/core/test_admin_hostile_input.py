@@ -14,7 +14,13 @@ from hypothesis import given
 
 from apps.subprocessors.models import Subprocessor
 from tests import factories
-from tests.fuzz.checks import FUZZ_SETTINGS, check_outcome, rolled_back, snapshot
+from tests.fuzz.checks import (
+    FUZZ_SETTINGS,
+    check_outcome,
+    rolled_back,
+    snapshot,
+    timed_post,
+)
 from tests.fuzz.forms import post_forms
 from tests.fuzz.strategies import form_data
 
@@ -76,9 +82,28 @@ def test_admin_form_survives_hostile_input(name, page, request, client, settings
     def post_hostile(data):
         with rolled_back():
             before = snapshot()
-            response = client.post(url, data)
+            response = timed_post(client, url, data)
             check_outcome(
                 response, before=before, posted=data, allowed_on_refusal=ALLOWED_ON_REFUSAL
             )
 
     post_hostile()
+
+
+def test_a_flood_of_inline_rows_is_refused_at_once(officer_client):
+    """150 new transfer rows of 10,000-character text: refused, quickly, with nothing saved."""
+    subprocessor = _subprocessor_with_transfer()
+    url = reverse("admin:subprocessors_subprocessor_change", args=[subprocessor.pk])
+    form = next(f for f in post_forms(officer_client.get(url), url) if f.url_name)
+    data = form.baseline()
+    rows = 150
+    for i in range(1, rows + 1):
+        data[f"transfers-{i}-destination_country"] = "DE"
+        data[f"transfers-{i}-mechanism"] = "scc"
+        data[f"transfers-{i}-document_reference"] = "x" * 10_000
+    data["transfers-TOTAL_FORMS"] = str(rows + 1)
+    before = snapshot()
+    response = timed_post(officer_client, url, data)
+    assert response.status_code == 200
+    assert "Please submit at most 21 forms." in response.content.decode()
+    assert snapshot() == before

@@ -1,5 +1,8 @@
 """What must hold after any POST: no 500, nothing half-saved, nothing unescaped."""
 
+import os
+import time
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.apps import apps as django_apps
@@ -14,13 +17,49 @@ from tests.fuzz.strategies import MARKUP
 # `pytest --hypothesis-profile=no-shrink` reports a failure at once, unshrunk.
 settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
+# `make test` runs a fixed, reproducible set of examples per form; `make fuzz` (FUZZ=1) runs
+# FUZZ_EXAMPLES per form, randomised and unshrunk, so each run tries new input and a failure is
+# reported as it was found.
+FUZZING = os.environ.get("FUZZ") == "1"
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200" if FUZZING else "30"))
 FUZZ_SETTINGS = settings(
-    max_examples=30,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=not FUZZING,
     database=None,
+    phases=[Phase.explicit, Phase.generate] if FUZZING else list(Phase),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+# No request may cost more than this for any input. `make fuzz` runs on a quiet machine and
+# bounds the wall-clock time; within the whole suite, where other work shares the cores, the
+# bound is on the test process's own CPU time.
+MAX_REQUEST_SECONDS = float(os.environ.get("FUZZ_MAX_SECONDS", "1.0"))
+
+# Per test: examples posted and the slowest request (wall and CPU seconds), for the summary
+# `make fuzz` writes (tests/fuzz/report.py).
+STATS: dict[str, dict] = defaultdict(lambda: {"examples": 0, "wall": 0.0, "cpu": 0.0})
+
+
+def timed_post(client, url, data):
+    """POST as a browser would, and hold the request to MAX_REQUEST_SECONDS."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    response = client.post(url, data)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    stats = STATS[test]
+    stats["examples"] += 1
+    stats["wall"], stats["cpu"] = max(stats["wall"], wall), max(stats["cpu"], cpu)
+    spent = wall if FUZZING else cpu
+    assert spent <= MAX_REQUEST_SECONDS, (
+        f"POST {url} took {spent:.2f} s (> {MAX_REQUEST_SECONDS} s) for {_shape(data)}"
+    )
+    return response
+
+
+def _shape(data: dict) -> str:
+    longest = max((len(v) for v in _values(data) if isinstance(v, str)), default=0)
+    return f"{len(data)} fields, longest value {longest} characters"
 
 
 class rolled_back:

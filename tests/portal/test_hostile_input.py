@@ -27,7 +27,7 @@ from tests.factories import (
     SubprocessorChangeFactory,
     UserFactory,
 )
-from tests.fuzz.checks import FUZZ_SETTINGS, check_outcome, rolled_back, snapshot
+from tests.fuzz.checks import FUZZ_SETTINGS, check_outcome, rolled_back, snapshot, timed_post
 from tests.fuzz.forms import post_forms
 from tests.fuzz.strategies import form_data
 from tests.portal.test_isolation import PATTERNS, url_for
@@ -155,7 +155,7 @@ def test_portal_form_survives_hostile_input(target, client, world):
     def post_hostile(data):
         with rolled_back():
             before = snapshot()
-            response = client.post(form.action, data)
+            response = timed_post(client, form.action, data)
             after = check_outcome(
                 response, before=before, posted=data, allowed_on_refusal=ALLOWED_ON_REFUSAL
             )
