@@ -1,6 +1,8 @@
 from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
+from django.utils import timezone
 
 from apps.accounts.models import SecurityEvent
 from apps.accounts.services import security_event_record
@@ -23,3 +25,19 @@ def record_lockout(sender, request=None, username=None, ip_address=None, **kwarg
     security_event_record(
         kind=SecurityEvent.Kind.LOCKED_OUT, request=request, username=username or ""
     )
+
+
+def record_last_login(sender, user, **kwargs):
+    """Django's update_last_login, without a history row: the password and last_login are
+    outside the user's history, so a sign-in would write a row with no change in it. Sign-ins
+    are in the sign-in log (django-axes) instead."""
+    user.last_login = timezone.now()
+    user.skip_history_when_saving = True
+    try:
+        user.save(update_fields=["last_login"])
+    finally:
+        del user.skip_history_when_saving
+
+
+user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+user_logged_in.connect(record_last_login, dispatch_uid="accounts.last_login")

@@ -44,9 +44,9 @@ from django.urls import path
 from django.utils.functional import cached_property
 from django_countries.fields import CountryField
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.models import ModelChange, ModelDelta
 
-from apps.core.history import m2m_fields, m2m_history_model, m2m_rows_for, object_labels
+from apps.core.changes import history_pairs_changes
+from apps.core.history import m2m_fields, m2m_rows_for, object_labels
 from apps.core.models import ReferenceCounter
 from apps.core.resources import REGISTER_FORMATS, resource_table_csv
 from apps.core.widgets import (
@@ -372,57 +372,31 @@ class RegisterAdmin(
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """The page's changes, with a fixed number of queries however long the history.
-
-        simple-history diffs many-to-many fields with two queries per row and names each row's
-        object by following its foreign keys one query at a time; here the page's m2m rows
-        come in one query per field and the objects its rows name in one query per foreign key.
-        """
+        """The page's changes in words (apps/core/changes.py: labels, names, the reader's time
+        zone), with a fixed number of queries however long the history: the page's m2m rows in
+        one query per field, the objects its rows name in one query per related model."""
         records = list(historical_records)
         if not records:
             return
         history_model = type(records[0])
-        m2m_names = [f.name for f in m2m_fields(history_model)]
-        m2m = m2m_rows_for(history_model, [r.pk for r in records]) if m2m_names else {}
+        m2m = (
+            m2m_rows_for(history_model, [r.pk for r in records])
+            if m2m_fields(history_model)
+            else {}
+        )
         labels = object_labels(records)
         for record in records:
             record.history_object_label = labels[record.pk]
-
-        # The rows come keyed by column (controller_id); simple-history's display reads them by
-        # field name (controller), as its own diff gives them.
-        field_names = {
-            field.name: {
-                f.attname: f.name
-                for f in m2m_history_model(history_model, field)._meta.concrete_fields
-            }
-            for field in m2m_fields(history_model)
-        }
-
-        def through_rows(record, name):
-            rename = field_names[name]
-            return [
-                {rename.get(k, k): v for k, v in row.items() if k != "history_id"}
-                for row in m2m[record.pk][name]
-            ]
-
-        previous = None
-        for current in records:
-            if previous is None:
-                previous = current
-                continue
-            delta = previous.diff_against(
-                current, excluded_fields=m2m_names, foreign_keys_are_objs=foreign_keys_are_objs
-            )
-            changes, changed = list(delta.changes), list(delta.changed_fields)
-            for name in m2m_names:
-                old, new = through_rows(current, name), through_rows(previous, name)
-                if old != new:
-                    changes.append(ModelChange(name, old, new))
-                    changed.append(name)
-            delta = ModelDelta(changes, changed, current, previous)
-            helper = self.get_historical_record_context_helper(request, previous)
-            previous.history_delta_changes = helper.context_for_delta_changes(delta)
-            previous = current
+        # Newest first: each row against the one below it; the oldest on the page against none
+        # only when it is the creation.
+        pairs = [
+            (record.pk, record, records[i + 1] if i + 1 < len(records) else None)
+            for i, record in enumerate(records)
+            if i + 1 < len(records) or record.history_type == "+"
+        ]
+        changes = history_pairs_changes(history_model, pairs, m2m)
+        for record in records:
+            record.history_delta_changes = changes.get(record.pk, [])
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and (

@@ -73,7 +73,7 @@ class TrailEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         """The trail: keyset pages of 50, newest first, each entry with its field changes."""
         self._check_view(request)
-        form = TrailFilterForm(request.GET or None)
+        form = TrailFilterForm(request.GET or None, admin_site=self.admin_site)
         kwargs = form.selector_kwargs() if form.is_bound and form.is_valid() else {}
         entries, next_cursor = selectors.trail_page(
             entries=selectors.trail_entries(**kwargs), before=request.GET.get("before")
@@ -86,6 +86,7 @@ class TrailEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "Audit trail",
             "form": form,
+            "media": self.media + form.media,
             "rows": [(entry, changes.get(entry.pk, [])) for entry in entries],
             "next_query": _with(query, before=next_cursor) if next_cursor else None,
             "first_query": query.urlencode(),

@@ -2,13 +2,20 @@
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from django.apps import apps
-from django.db.models import ForeignKey, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
-from apps.core.history import m2m_fields, m2m_history_model, m2m_rows_for
+from apps.core.changes import (
+    FieldChange,
+    Names,
+    field_changes,
+    keep_only,
+    m2m_changes,
+    readable,
+)
+from apps.core.history import m2m_fields, m2m_rows_for
 from apps.trail.models import TENANT_MODEL, TrailEntry
 
 
@@ -74,46 +81,14 @@ def trail_page(
     return page, (trail_cursor_encode(entry=page[-1]) if more and page else None)
 
 
-@dataclass
-class FieldChange:
-    field: str
-    old: str
-    new: str
-
-
-@dataclass
-class _Names:
-    wanted: dict = field(default_factory=lambda: defaultdict(set))
-    found: dict = field(default_factory=dict)
-
-    def want(self, model, pk):
-        if pk is not None:
-            self.wanted[model].add(pk)
-
-    def know(self, obj):
-        self.found[(type(obj), obj.pk)] = str(obj)
-
-    def resolve(self):
-        for model, wanted in self.wanted.items():
-            pks = {pk for pk in wanted if (model, pk) not in self.found}
-            if not pks:
-                continue
-            objects = model._default_manager.in_bulk(list(pks))
-            for pk in pks:
-                obj = objects.get(pk)
-                self.found[(model, pk)] = str(obj) if obj is not None else f"#{pk} (deleted)"
-
-    def name(self, model, pk):
-        return "" if pk is None else self.found.get((model, pk), f"#{pk}")
-
-
 def trail_changes(
     *, entries: Sequence[TrailEntry], visible_controller: Model | None = None
 ) -> dict[int, list[FieldChange]]:
-    """Field-by-field changes of each entry against the object's previous history row.
+    """Field-by-field changes of each entry against the object's previous history row, in
+    words (apps/core/changes.py).
 
-    Foreign keys and many-to-many values come out by name. Queries: per history model on the
-    page, one for the rows and one per m2m field; then one per related model named.
+    Queries: per history model on the page, one for the rows and one per m2m field; then one
+    per related model named.
 
     `visible_controller` is the customer who reads the changes: a value naming another
     controller (one of the other customers of a shared activity) is left out, so a change that
@@ -122,8 +97,9 @@ def trail_changes(
     by_model = defaultdict(list)
     for entry in entries:
         by_model[entry.history_model].append(entry)
-    names = _Names()
+    names = Names()
     pending = []
+    keep = _visible_to(visible_controller) if visible_controller is not None else None
     for label, group in by_model.items():
         try:
             model = apps.get_model(label)
@@ -139,16 +115,11 @@ def trail_changes(
             if new is None:
                 continue
             old = rows.get(getattr(entry, "prev_history_id", None))
-            raw = _field_changes(model, new, old, m2m_names)
-            raw += _m2m_changes(model, m2m.get(new.pk, {}), m2m.get(old.pk, {}) if old else {})
-            if visible_controller is not None:
-                raw = _only_visible_controller(raw, visible_controller)
-            for _, kind, target, old_v, new_v in raw:
-                if kind in ("fk", "m2m"):
-                    for pk in (old_v if kind == "m2m" else [old_v]) or []:
-                        names.want(target, pk)
-                    for pk in (new_v if kind == "m2m" else [new_v]) or []:
-                        names.want(target, pk)
+            raw = field_changes(model, new, old, m2m_names=m2m_names)
+            raw += m2m_changes(model, m2m.get(new.pk, {}), m2m.get(old.pk, {}) if old else {})
+            if keep is not None:
+                raw = keep_only(raw, keep)
+            names.want_all(raw)
             pending.append((entry, raw))
     # The page's entries come with their controller: a change naming it needs no query.
     controller_field = TrailEntry._meta.get_field("controller")
@@ -156,99 +127,13 @@ def trail_changes(
         if entry.controller_id is not None and controller_field.is_cached(entry):
             names.know(entry.controller)
     names.resolve()
-    result = {}
-    for entry, raw in pending:
-        changes = []
-        for label, kind, target, old_v, new_v in raw:
-            if kind == "fk":
-                old_s, new_s = names.name(target, old_v), names.name(target, new_v)
-            elif kind == "m2m":
-                old_s = ", ".join(sorted(names.name(target, pk) for pk in old_v))
-                new_s = ", ".join(sorted(names.name(target, pk) for pk in new_v))
-            else:
-                old_s, new_s = _text(target, old_v), _text(target, new_v)
-            changes.append(FieldChange(label, old_s, new_s))
-        result[entry.pk] = changes
-    return result
+    return {entry.pk: readable(raw, names) for entry, raw in pending}
 
 
-def _only_visible_controller(raw: list[tuple], visible_controller: Model) -> list[tuple]:
-    """The raw changes with every reference to a controller other than `visible_controller`
-    taken out; a change left the same on both sides is dropped."""
+def _visible_to(visible_controller: Model):
     tenant = apps.get_model(TENANT_MODEL)._meta.concrete_model
 
     def keep(target, pk) -> bool:
         return target._meta.concrete_model is not tenant or pk == visible_controller.pk
 
-    out = []
-    for label, kind, target, old_v, new_v in raw:
-        if kind == "fk":
-            old_v = old_v if keep(target, old_v) else None
-            new_v = new_v if keep(target, new_v) else None
-        elif kind == "m2m":
-            old_v = [pk for pk in old_v if keep(target, pk)]
-            new_v = [pk for pk in new_v if keep(target, pk)]
-        if kind != "value" and old_v == new_v:
-            continue
-        out.append((label, kind, target, old_v, new_v))
-    return out
-
-
-def _text(model_field, value) -> str:
-    if value is None or value == "":
-        return ""
-    # A multiple CountryField has choices but no flatchoices: its values are lists of codes.
-    choices = (
-        dict(model_field.flatchoices or model_field.choices or []) if model_field.choices else {}
-    )
-    if not isinstance(value, str | bytes) and isinstance(value, Iterable):
-        # Lists, and django-countries' multiple value (Country objects, keyed by their code).
-        return ", ".join(str(choices.get(getattr(v, "code", v), v)) for v in value)
-    return str(choices.get(getattr(value, "code", value), value))
-
-
-def _field_changes(model, new, old, m2m_names) -> list[tuple]:
-    fields = [f for f in new.tracked_fields if f.editable and f.name not in m2m_names]
-    out: list[tuple] = []
-    if old is None:
-        if new.history_type == "-":
-            return out
-        for f in fields:
-            value = f.value_from_object(new)
-            if value not in (None, "", []):
-                out.append(_change(model, f, None, value))
-        return out
-    delta = new.diff_against(old, excluded_fields=m2m_names)
-    by_name = {f.name: f for f in fields}
-    for change in delta.changes:
-        f = by_name.get(change.field)
-        if f is not None:
-            out.append(_change(model, f, change.old, change.new))
-    return out
-
-
-def _change(model, f, old, new):
-    label = str(f.verbose_name)
-    if isinstance(f, ForeignKey):
-        return (label, "fk", f.related_model, _pk(old), _pk(new))
-    return (label, "value", f, old, new)
-
-
-def _pk(value):
-    return getattr(value, "pk", value)
-
-
-def _m2m_changes(model, new_m2m, old_m2m):
-    out = []
-    for f in m2m_fields(model):
-        m2m_model = m2m_history_model(model, f)
-        target_attname = next(
-            fk.attname
-            for fk in m2m_model._meta.concrete_fields
-            if isinstance(fk, ForeignKey) and fk.related_model is f.related_model
-        )
-        old_ids = sorted(r[target_attname] for r in old_m2m.get(f.name, []))
-        new_ids = sorted(r[target_attname] for r in new_m2m.get(f.name, []))
-        if old_ids != new_ids:
-            out.append((str(f.verbose_name), "m2m", f.related_model, old_ids, new_ids))
-    return out
+    return keep

@@ -220,7 +220,8 @@ def test_trail_shows_field_changes_with_names_and_the_door(client, staff_auditor
     page = response.content.decode()
     assert "Disk encryption" in page and "Cloudflare" in page
     assert str(officer) in page  # approved_by shown by name, not by id
-    assert "review.approved" in page and ">Admin<" in page
+    # The reason code in words ("review.approved" reads "Review approved").
+    assert "Review approved" in page and "review.approved" not in page and ">Admin<" in page
 
 
 def test_trail_pages_without_counting(client, staff_auditor):

@@ -190,9 +190,9 @@ def test_the_history_shows_acme_only_among_the_activitys_controllers(client, sha
     client.force_login(shared["owner"])
     response = client.get(reverse("portal:audit_history"))
     changes = [c for _, cs in response.context["rows"] for c in cs]
-    controller_changes = [(c.old, c.new) for c in changes if c.field == "controllers"]
+    controller_changes = [(c.old, c.new) for c in changes if c.field == "Controllers"]
     # Created with Acme (and Birch); Cobalt joining changed nothing Acme may see.
-    assert controller_changes == [("", "Acme Fitness Ltd")]
+    assert controller_changes == [("—", "Acme Fitness Ltd")]
     assert_no_other_customer(response.content.decode(), "the history")
 
 
