@@ -2,6 +2,8 @@
 application puts on a row it writes, and the keyed link of each entry to the one before."""
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -11,16 +13,34 @@ from apps.core.history import canonical_json, plain_value
 from apps.trail.keys import chain_mac, chain_mac_matches
 from apps.trail.models import GENESIS_HASH, TENANT_MODEL, SealedRow, TrailEntry, TrailMark
 
+# The columns of each history table when the keyed chain was introduced (hashed_fields.json).
+# A column added since is hashed only when it holds something other than its empty or default
+# value: the rows sealed before it existed (which a migration fills with that value) keep their
+# hashes, and a real value in it is vouched for like any other. A column added to a tracked
+# model must therefore be nullable, blank or have a constant default.
+HASHED_FIELDS: dict[str, frozenset[str]] = {
+    label: frozenset(names)
+    for label, names in json.loads(
+        (Path(__file__).parent / "hashed_fields.json").read_text()
+    ).items()
+}
+
+
+def _left_out(field: models.Field, value: Any) -> bool:
+    if value is None or value == "" or value == [] or value == {}:
+        return True
+    return field.has_default() and not callable(field.default) and value == field.default
+
 
 def row_content(history_row: Any, m2m_values: dict[str, list]) -> dict:
     meta = history_row._meta
-    return {
-        "model": meta.label_lower,
-        "row": {
-            f.attname: plain_value(f.value_from_object(history_row)) for f in meta.concrete_fields
-        },
-        "m2m": m2m_values,
-    }
+    always = HASHED_FIELDS.get(meta.label_lower, frozenset())
+    row = {}
+    for f in meta.concrete_fields:
+        value = f.value_from_object(history_row)
+        if f.attname in always or not _left_out(f, value):
+            row[f.attname] = plain_value(value)
+    return {"model": meta.label_lower, "row": row, "m2m": m2m_values}
 
 
 def content_hash(history_row: Any, m2m_values: dict[str, list]) -> str:
