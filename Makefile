@@ -32,9 +32,13 @@ pdf-deps:
 system-deps:
 	$(call apt_install,$(PDF_PACKAGES) $(BROWSER_PACKAGES))
 
+# The web server and a task worker (mail, long jobs) together; Ctrl-C stops both.
 demo: $(PY) pdf-deps
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
+	@DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(PY) system-deps

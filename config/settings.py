@@ -4,6 +4,7 @@ Every value that differs between a laptop and production comes from an environme
 (django-environ); nothing exists only in production. With DEBUG off, a SECRET_KEY must be given.
 """
 
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,17 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "import_export",
+    # Background tasks: django-tasks (Django 6's django.tasks API) and its database backend.
+    "django_tasks",
+    "django_tasks_db",
+    # The REST API (django-ninja): its interactive docs' static files and template.
+    "ninja",
     # Ours, from the ground up: core, the trail, the domain, then the doors.
     "apps.core",
     "apps.trail",
     "apps.accounts",
     "apps.notifications",
+    "apps.jobs",
     "apps.controllers",
     "apps.data_categories",
     "apps.processors",
@@ -57,7 +64,9 @@ INSTALLED_APPS = [
     "apps.breaches",
     "apps.audit",
     "apps.offboarding",
+    "apps.integrations",
     "apps.portal",
+    "apps.api",
     "apps.demo",
 ]
 
@@ -69,7 +78,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, checking the session's second factor against the devices read with the user.
+    "apps.accounts.middleware.SessionDeviceOTPMiddleware",
+    # The reader's time zone for the request (the portal adds the organisation's).
+    "apps.accounts.zones.ReaderTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -127,7 +139,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading the user's permissions and second-factor devices with the user.
+    "apps.accounts.backends.UserAccessBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -148,6 +161,13 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Date-times shown with their zone ("14 Mar 2026, 23:59 CET"), in each reader's zone.
+FORMAT_MODULE_PATH = ["config.formats"]
+# The zone staff read times in unless they choose their own: the processor's (the demo's,
+# Calljmp LLC, is in Delaware).
+PROCESSOR_TIME_ZONE = env("PROCESSOR_TIME_ZONE", default="America/New_York")
+if PROCESSOR_TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"PROCESSOR_TIME_ZONE {PROCESSOR_TIME_ZONE!r} is not a time zone.")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -237,6 +257,32 @@ EMAIL_CONFIG = env.email_url(
 )
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="privacy@calljmp.example")
+# Seconds the mail server may take on each step (connecting, each reply) before a sender gives
+# up and reschedules the message; passed to the SMTP connection. Mail is sent by workers only.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
+
+# Background tasks (django-tasks). TASKS_BACKEND=database (the default) keeps the queue in the
+# database: `manage.py db_worker` runs it, and a single server or the demo needs nothing more.
+# TASKS_BACKEND=rq puts it on Redis (REDIS_URL) for several servers: `manage.py rqworker
+# --job-class django_tasks_rq.Job default` runs it. Requests only enqueue, after they commit.
+TASKS_BACKEND = env("TASKS_BACKEND", default="database")
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    # RQ's queues (django-rq); a job that runs longer than an hour is stopped.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL, e.g. redis://host:6379/0.")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # RQ's worker command (rqworker) and the backend, before our apps like every library.
+    first_of_ours = INSTALLED_APPS.index("apps.core")
+    INSTALLED_APPS[first_of_ours:first_of_ours] = ["django_rq", "django_tasks_rq"]
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND is either database or rq.")
+# /healthz answers 503 once the oldest task waiting to run has waited this many seconds.
+TASKS_STUCK_AFTER = env.int("TASKS_STUCK_AFTER", default=600)
 
 # Security headers and cookies. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -255,7 +301,9 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions end after this much inactivity: customers, and (shorter) staff.
 SESSION_COOKIE_AGE = env.int("CUSTOMER_SESSION_IDLE_MINUTES", default=60) * 60
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# A request pushes a session's end on by saving it, at most once in this many seconds (a page
+# read sooner writes nothing): a session ends up to this much before its idle time is up.
+SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -312,8 +360,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # Domain settings.
 SUBPROCESSOR_NOTICE_DAYS = env.int("SUBPROCESSOR_NOTICE_DAYS", default=30)
-# Outbox: attempts before a message is shown as failed (pauses grow 1, 2, 4 ... minutes).
-NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Outbox: attempts before a message is shown as failed. Pauses grow 1, 2, 4 ... minutes up to
+# six hours, so 12 attempts ride out a mail server that is down for about a day.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=12)
 # Outbox bodies are stored encrypted (Fernet): the key is not in the database, so a copy of the
 # tables holds no sign-in link. Make one with `python -c "from cryptography.fernet import Fernet;
 # print(Fernet.generate_key().decode())"`. To rotate, list the old key (comma-separated) in
@@ -343,6 +392,31 @@ BREACH_NOTIFY_TARGET_HOURS = env.int("BREACH_NOTIFY_TARGET_HOURS", default=24)
 # confirm it, and how long the download link of a data export stays valid.
 OFFBOARDING_COOLING_OFF_DAYS = env.int("OFFBOARDING_COOLING_OFF_DAYS", default=14)
 OFFBOARDING_EXPORT_LINK_DAYS = env.int("OFFBOARDING_EXPORT_LINK_DAYS", default=7)
+# Long jobs (apps/jobs): how long a job's file (a PDF made on demand) is kept for the person who
+# started it, and how long a running job may go without reporting progress before it counts as
+# stalled (its worker stopped) and may be retried.
+JOB_RESULT_DAYS = env.int("JOB_RESULT_DAYS", default=7)
+JOB_STALLED_AFTER_MINUTES = env.int("JOB_STALLED_AFTER_MINUTES", default=15)
+
+# The REST API (apps/api, /api/v1/) and webhooks (apps/integrations). Requests per minute per
+# token, counted in the cache (CACHE_URL: the process's memory by default; with several app
+# servers, a shared one such as redis://host:6379/1, or the limit holds per server).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
+# The longest a token may last, and how often its last use is written down (a busy token does
+# not write a history row per request).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_LAST_USE_MINUTES = env.int("API_TOKEN_LAST_USE_MINUTES", default=60)
+# Webhook deliveries: seconds a receiver may take on each step; an endpoint is paused once every
+# delivery has failed for this many hours, at least this many times in a row; resuming sends
+# what it missed in the last WEBHOOK_RESUME_DAYS. Private and plain-http targets are refused
+# outside development.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+WEBHOOK_PAUSE_AFTER_HOURS = env.int("WEBHOOK_PAUSE_AFTER_HOURS", default=24)
+WEBHOOK_PAUSE_MIN_FAILURES = env.int("WEBHOOK_PAUSE_MIN_FAILURES", default=5)
+WEBHOOK_RESUME_DAYS = env.int("WEBHOOK_RESUME_DAYS", default=7)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -18,3 +18,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 STORAGES["private"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="dsar-private-")  # noqa: F405
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ropa-test-media-")
 STORAGES["trail_checkpoints"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="trail-cp-")  # noqa: F405
+# Tasks run as they are enqueued (after the commit), as mail goes to locmem: a test sees what a
+# worker would do. tests/tasks and tests/notifications run the real backends and workers.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A test's pages come well within this of its sign-in, however slow the machine: no page saves
+# the session, so query counts stay exact (tests/accounts/test_fixed_cost.py moves the clock).
+SESSION_REFRESH_SECONDS = 600

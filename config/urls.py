@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("staff/", include("apps.accounts.urls")),
     path("portal/", include("apps.portal.urls")),
+    path("api/v1/", include("apps.api.urls")),
     path("", include("apps.portal.public_urls")),
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
 ]

@@ -46,6 +46,15 @@ class ControllerFactory(factory.django.DjangoModelFactory):
     dpa_accepted_on = date(2026, 1, 1)
 
 
+class NonWorkingDayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "controllers.NonWorkingDay"
+
+    day = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
+    name = "Office closure"
+    country = ""
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
@@ -361,6 +370,37 @@ class AuditAccessLogFactory(factory.django.DjangoModelFactory):
     ip = "192.0.2.10"
 
 
+class JobFactory(factory.django.DjangoModelFactory):
+    """A finished job (a record PDF) as the task wrapper leaves it; with_file=True keeps a file."""
+
+    class Meta:
+        model = "jobs.Job"
+
+    kind = "processors.register_pdf"
+    title = factory.Sequence(lambda n: f"Record of processing {n} (PDF)")
+    started_by = factory.SubFactory(StaffFactory)
+    task_path = "apps.processors.tasks.make_register_pdf"
+    arguments = factory.LazyFunction(lambda: {"controller_id": None})
+    state = "done"
+    progress_done = 2
+    progress_total = 2
+    summary = "The record of processing is ready."
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, with_file=False, **kwargs):
+        from django.core.files.base import ContentFile
+
+        job = model_class(*args, **kwargs)
+        if with_file:
+            job.result_file.save("record.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+            job.result_filename = "record.pdf"
+            job.result_expires_at = timezone.now() + timedelta(days=7)
+        job.save()
+        return job
+
+
 class ReferenceCounterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "core.ReferenceCounter"
@@ -368,3 +408,26 @@ class ReferenceCounterFactory(factory.django.DjangoModelFactory):
     prefix = "DSAR"
     year = factory.Sequence(lambda n: 2000 + n)
     last_number = 7
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.ApiToken"
+
+    name = factory.Sequence(lambda n: f"Token {n}")
+    controller = factory.SubFactory(ControllerFactory)
+    user = factory.SubFactory(UserFactory)
+    scope = "read"
+    prefix = factory.Sequence(lambda n: f"{n:012x}")
+    secret_hash = "0" * 64
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.WebhookEndpoint"
+
+    controller = factory.SubFactory(ControllerFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.customer.test/records")
+    events = factory.LazyFunction(lambda: ["request.status_changed"])
+    secret = "whsec_dGVzdHMtb25seS13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.forms import TimeZoneChoiceField
 from apps.accounts.models import SecurityEvent, User
 from apps.core.admin import ReadOnlyAdminMixin, RegisterAdmin, offered_lookups_only
 
@@ -43,7 +44,7 @@ class UserAdmin(RegisterAdmin, DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name",)}),
+        ("Person", {"fields": ("full_name", "time_zone")}),
         (
             "Access",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -60,6 +61,15 @@ class UserAdmin(RegisterAdmin, DjangoUserAdmin):
         ),
     )
     filter_horizontal = ("groups", "user_permissions")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            return TimeZoneChoiceField(
+                blank_label="Default (staff: the processor's; customers: their organisation's)",
+                label="Time zone",
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

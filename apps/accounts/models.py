@@ -6,6 +6,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.accounts.identity import email_normalise
+from apps.core.legaltime import validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -58,6 +59,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Where the person reads times. Empty: staff read the processor's zone
+    # (settings.PROCESSOR_TIME_ZONE), a customer user its organisation's.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name, such as Europe/Berlin, in which this person reads times. Empty: "
+        "the processor's zone for staff, the organisation's for customer users.",
+    )
 
     # The trail must never carry password hashes or login times; role changes (groups) are kept.
     history = HistoricalRecords(
@@ -102,6 +112,9 @@ class SecurityEvent(models.Model):
         EXPORT = "export", "Data exported"
         PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
         STAFF_INVITED = "staff_invited", "Staff address invited as a customer user"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_USED = "api_token_used", "API token used (first use of the day)"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     user = models.ForeignKey(

@@ -27,9 +27,12 @@ PROJECT_APPS = (
     "dsar",
     "breaches",
     "notifications",
+    "jobs",
     "audit",
     "portal",
     "offboarding",
+    "integrations",
+    "api",
 )
 
 ALL = ("add", "change", "delete", "view")
@@ -67,7 +70,13 @@ ROLES: dict[str, Role] = {
         reads_history=True,
     ),
     SUPPORT_AGENT: Role(
-        grants=(("dsar", WORK), ("notifications", READ), *((m, READ) for m in REGISTER_READ)),
+        grants=(
+            ("dsar", WORK),
+            ("notifications", READ),
+            # Personal API tokens: their own, acting with this role.
+            ("integrations.apitoken", WORK),
+            *((m, READ) for m in REGISTER_READ),
+        ),
     ),
     SECURITY_LEAD: Role(
         grants=(
@@ -78,6 +87,7 @@ ROLES: dict[str, Role] = {
             # The Security Lead keeps the Art. 32 measures up to date and reads security events.
             ("processors.securitymeasure", WORK),
             ("accounts.securityevent", READ),
+            ("integrations.apitoken", WORK),
             *((m, READ) for m in REGISTER_READ),
         ),
     ),

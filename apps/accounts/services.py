@@ -5,6 +5,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.accounts.models import SecurityEvent, User
+from apps.core.history import history_save
+from apps.core.legaltime import validate_time_zone
 
 
 def client_ip(*, request: HttpRequest | None) -> str | None:
@@ -61,3 +63,14 @@ def password_reset_request_record(*, request: HttpRequest | None, email: str) ->
         detail="refused: too many requests" if too_many else "",
     )
     return not too_many
+
+
+def user_time_zone_set(*, user: User, time_zone: str, by: User | None) -> None:
+    """A person's own zone for reading times ("" for the default)."""
+    time_zone = (time_zone or "").strip()
+    if time_zone:
+        validate_time_zone(time_zone)
+    if user.time_zone == time_zone:
+        return
+    user.time_zone = time_zone
+    history_save(user, by=by, reason="accounts.user.time_zone", update_fields=["time_zone"])

@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.utils import timezone
 
+from apps.accounts.middleware import session_refresh
 from apps.accounts.models import SecurityEvent
 from apps.accounts.services import security_event_record
 
@@ -37,6 +38,13 @@ def record_last_login(sender, user, **kwargs):
         user.save(update_fields=["last_login"])
     finally:
         del user.skip_history_when_saving
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_refresh")
+def start_idle_time(sender, user, request=None, **kwargs):
+    # A sign-in saves the session: its idle time starts there (SessionIdleTimeoutMiddleware).
+    if request is not None and hasattr(request, "session"):
+        session_refresh(request.session, user)
 
 
 user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")

@@ -5,16 +5,20 @@ authenticator first proves the password here, scans the secret, confirms it with
 recovery codes once, and is then signed in to the admin.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from apps.accounts.forms import StaffPasswordForm, TokenForm
+from apps.accounts.forms import StaffPasswordForm, StaffTimeZoneForm, TokenForm
 from apps.accounts.models import User
+from apps.accounts.services import user_time_zone_set
 from apps.accounts.two_factor import (
     base32_secret,
     has_confirmed_device,
@@ -67,7 +71,7 @@ def enrol_confirm(request):
     codes = form.confirm(device=device)
     if codes is not None:
         del request.session[SESSION_KEY]
-        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        auth_login(request, user, backend="apps.accounts.backends.UserAccessBackend")
         otp_login(request, device)
         messages.success(request, "Two-factor authentication is on for your account.")
         return render(
@@ -89,5 +93,35 @@ def enrol_confirm(request):
             "secret": base32_secret(device),
             "qr": qr_svg(device),
             "title": "Scan and confirm",
+        },
+    )
+
+
+def time_zone(request):
+    """A staff member's own zone for reading times in the admin (behind admin_view: staff,
+    signed in with a second factor)."""
+    form = StaffTimeZoneForm(
+        request.POST if request.method == "POST" else None,
+        initial={"time_zone": request.user.time_zone},
+        processor_zone=settings.PROCESSOR_TIME_ZONE,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_time_zone_set(
+                user=request.user, time_zone=form.cleaned_data["time_zone"], by=request.user
+            )
+        except ValidationError as error:
+            form.add_error("time_zone", error)
+        else:
+            messages.success(request, "Your time zone is saved.")
+            return redirect("accounts:time_zone")
+    return render(
+        request,
+        "accounts/time_zone.html",
+        {
+            **admin.site.each_context(request),
+            "form": form,
+            "title": "Your time zone",
+            "current": timezone.get_current_timezone_name(),
         },
     )

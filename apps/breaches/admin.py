@@ -1,11 +1,10 @@
 from collections.abc import Callable
-from datetime import timedelta
 from typing import cast
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,28 +24,36 @@ from apps.breaches.services import (
     breach_controllers_propose,
     breach_incident_create,
     breach_incident_transition,
-    breach_notify_controllers,
-    breach_report_pdf,
+    breach_notify_start,
+    breach_report_pdf_start,
     breach_update_add,
-    breach_update_send,
+    breach_update_send_start,
 )
 from apps.core.admin import (
     HistoryTabularInline,
     ReadOnlyAdminMixin,
     RegisterAdmin,
     acting_user,
+    job_start_view,
+    job_started_message,
     run_per_row,
 )
 from apps.core.history import history_stamp
+from apps.core.legaltime import Clock, format_instant
 
 Status = BreachIncident.Status
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m"
+def _when(at) -> str:
+    """An instant in the reader's zone, the zone named."""
+    return format_instant(at, timezone.get_current_timezone())
+
+
+def _hours(clock: Clock):
+    """ "31 h left", or "overdue by 5 h" in red: the breach clocks count hours."""
+    if clock.overdue:
+        return format_html('<strong style="color:#ba2121">{}</strong>', clock.hours_label)
+    return clock.hours_label
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -89,7 +96,10 @@ class BreachNotificationInline(ReadOnlyAdminMixin, HistoryTabularInline):
 
     @admin.display(description="controller's 72 hours end")
     def controller_window(self, obj):
-        return obj.controller_deadline_at or "when notified"
+        clock = obj.window_clock() if obj.pk else None
+        if clock is None:
+            return "when notified"
+        return format_html("{} ({})", _when(clock.due_at), _hours(clock))
 
     @admin.display(description="report")
     def report(self, obj):
@@ -269,7 +279,7 @@ class BreachIncidentAdmin(RegisterAdmin):
     # Clocks. The changelist reads the annotations of with_clocks(): no query per row.
     @admin.display(description="notify all by", ordering="became_aware_at")
     def notify_target(self, obj):
-        return obj.notify_target_at if obj.became_aware_at else "-"
+        return _when(obj.notify_target_at) if obj.became_aware_at else "-"
 
     @admin.display(description="time left")
     def target_clock(self, obj):
@@ -277,12 +287,7 @@ class BreachIncidentAdmin(RegisterAdmin):
             return "-"
         if obj.controllers_confirmed_at and obj.notified_count == obj.affected_count:
             return format_html('<span style="color:#2a7d2a">{}</span>', "all notified")
-        left = obj.notify_target_at - timezone.now()
-        if left < timedelta(0):
-            return format_html(
-                '<strong style="color:#ba2121">overdue by {}</strong>', _duration(left)
-            )
-        return f"{_duration(left)} left"
+        return _hours(obj.target_clock())
 
     @admin.display(description="notified")
     def controllers_notified(self, obj):
@@ -294,7 +299,7 @@ class BreachIncidentAdmin(RegisterAdmin):
     def first_controller_window(self, obj):
         if obj.first_notified_at is None:
             return "-"
-        return obj.first_notified_at + CONTROLLER_WINDOW
+        return _when(obj.first_notified_at + CONTROLLER_WINDOW)
 
     @admin.display(description="proposed from subprocessors and activities")
     def proposed_controllers(self, obj):
@@ -345,13 +350,12 @@ class BreachIncidentAdmin(RegisterAdmin):
         description="Notify confirmed controllers not yet notified", permissions=["change"]
     )
     def notify_controllers(self, request, queryset):
-        _run(
-            self,
-            request,
-            queryset,
-            "Notices queued",
-            lambda i: breach_notify_controllers(incident=i, by=acting_user(request)),
-        )
+        # A job per incident: the notices go out in the background, followed on its page.
+        def notify(incident):
+            job = breach_notify_start(incident=incident, by=acting_user(request))
+            job_started_message(request, job, f"{incident.reference}: notices queued.")
+
+        _run(self, request, queryset, "Notices queued", notify)
 
     @admin.action(
         description="Send the latest update to notified controllers", permissions=["change"]
@@ -361,7 +365,8 @@ class BreachIncidentAdmin(RegisterAdmin):
             update = incident.updates.order_by("-phase").first()
             if update is None:
                 raise ValidationError("There is no update to send.")
-            breach_update_send(update=update, by=acting_user(request))
+            job = breach_update_send_start(update=update, by=acting_user(request))
+            job_started_message(request, job, f"{incident.reference}: update queued.")
 
         _run(self, request, queryset, "Update sent", send)
 
@@ -385,8 +390,17 @@ class BreachIncidentAdmin(RegisterAdmin):
         notification = get_object_or_404(
             incident.notifications.select_related("controller"), controller_id=controller_id
         )
-        pdf = breach_report_pdf(incident=incident, controller=notification.controller)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        filename = f"{incident.reference}-{notification.controller_id}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        controller = notification.controller
+        # Made by a worker: this page starts the job and opens its page, which links the PDF.
+        return job_start_view(
+            self,
+            request,
+            title=f"Report of {incident.reference} for {controller} (PDF)",
+            text=(
+                f"The report of {incident.reference} as {controller} files it with its "
+                "supervisory authority (Art. 33(3) items, our notice, the updates sent to it)."
+            ),
+            start=lambda: breach_report_pdf_start(
+                incident=incident, controller=controller, by=acting_user(request)
+            ),
+        )

@@ -5,7 +5,7 @@ receives what it needs for its own notification to the supervisory authority. Th
 controllers are the incident's BreachNotification rows: one per controller, sent or not yet.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.legaltime import Clock, clock
 from apps.core.models import TimeStampedModel
 
 # Art. 33(1): the controller notifies its supervisory authority within 72 hours of becoming
@@ -233,6 +234,13 @@ class BreachIncident(TimeStampedModel):
         """Our own target to have notified every affected controller."""
         return self.became_aware_at + notify_target_delta()
 
+    def target_clock(self, *, zone: tzinfo | None = None, now: datetime | None = None) -> Clock:
+        """Our notification target at `now`, in hours; `zone` is the reader's (the current one
+        by default), for the instant shown beside it."""
+        return clock(
+            due_at=self.notify_target_at, zone=zone or timezone.get_current_timezone(), now=now
+        )
+
 
 class BreachNotification(TimeStampedModel):
     """One affected controller of an incident, and whether and how we notified it."""
@@ -289,6 +297,18 @@ class BreachNotification(TimeStampedModel):
     def controller_deadline_at(self):
         """End of the controller's own 72 hours, counted from our notice (None before it)."""
         return self.sent_at + CONTROLLER_WINDOW if self.sent_at else None
+
+    def window_clock(
+        self, *, zone: tzinfo | None = None, now: datetime | None = None
+    ) -> Clock | None:
+        """The controller's 72 hours at `now`, in hours (None before our notice)."""
+        if self.controller_deadline_at is None:
+            return None
+        return clock(
+            due_at=self.controller_deadline_at,
+            zone=zone or timezone.get_current_timezone(),
+            now=now,
+        )
 
 
 class BreachUpdate(models.Model):

@@ -1,6 +1,6 @@
 """Every write on breach incidents. The admin, the portal and commands call these."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +11,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.zones import reader_zone
 from apps.breaches.models import (
+    CONTROLLER_WINDOW,
     BreachIncident,
     BreachNotification,
     BreachUpdate,
@@ -20,8 +22,12 @@ from apps.breaches.models import (
 from apps.controllers.models import Controller
 from apps.controllers.selectors import membership_can_write
 from apps.core.history import history_delete, history_save, history_stamp
+from apps.core.legaltime import format_instant, zone_key
 from apps.core.services import reference_next
 from apps.core.workflow import Workflow
+from apps.jobs.models import Job
+from apps.jobs.selectors import job_for
+from apps.jobs.services import job_start
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import ProcessingActivity, Processor
@@ -154,6 +160,13 @@ def breach_controllers_confirm(
     return list(incident.notifications.select_related("controller"))
 
 
+def _render_in(zone, template: str, context: dict) -> str:
+    """A message or document in the reader's zone, which it names: not the zone of whoever's
+    request happens to send it."""
+    with timezone.override(zone):
+        return render_to_string(template, {**context, "zone_name": zone_key(zone)})
+
+
 def _recipients(controller: Controller) -> list[str]:
     return [e for e in (controller.contact_email, controller.dpo_email) if e]
 
@@ -162,15 +175,32 @@ def _processor() -> Processor | None:
     return Processor.objects.order_by("pk").first()
 
 
-@transaction.atomic
-def breach_notify_controllers(
-    *, incident: BreachIncident, by: User | None, controllers: Iterable[Controller] | None = None
-) -> list[BreachNotification]:
-    """Send the Art. 33(3) notice, through the outbox, to each confirmed controller not yet told.
+# Controllers told per transaction when a notice or an update goes to many: each batch commits
+# (and shows as its job's progress) as it goes, and a run stopped half-way resumes with the
+# controllers not yet told.
+NOTICE_BATCH = 50
 
-    With `controllers`, only those; naming one that was already notified is refused.
-    """
-    incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+# How a job's work reports how far it has come: (controllers done, controllers in all).
+NoticeProgress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def _tasks():
+    # Imported when a job starts, not with this module: tasks.py imports this module for the
+    # work its jobs run.
+    from apps.breaches import tasks
+
+    return tasks
+
+
+def _notices_pending(
+    incident: BreachIncident, controllers: Iterable[Controller] | None
+) -> list[BreachNotification]:
+    """The rules of a notice (checked when it is queued and when it is sent): the confirmed
+    controllers' notifications not yet sent, only those of `controllers` if named."""
     if incident.controllers_confirmed_at is None:
         raise ValidationError(
             f"Confirm the affected controllers of {incident.reference} before notifying them."
@@ -188,27 +218,71 @@ def breach_notify_controllers(
                 f"Already notified of {incident.reference}: {', '.join(already)}. "
                 "Send an update instead."
             )
-    pending = [n for n in notifications if n.sent_at is None]
+    return [n for n in notifications if n.sent_at is None]
+
+
+def breach_notify_controllers(
+    *,
+    incident: BreachIncident,
+    by: User | None,
+    controllers: Iterable[Controller] | None = None,
+    progress: NoticeProgress = _no_progress,
+) -> list[BreachNotification]:
+    """Send the Art. 33(3) notice, through the outbox, to each confirmed controller not yet told.
+
+    With `controllers`, only those; naming one that was already notified is refused. Pages
+    hand it to a job (`breach_notify_start`); it records NOTICE_BATCH notices per transaction.
+    """
+    with transaction.atomic():
+        incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+        pending_ids = [n.pk for n in _notices_pending(incident, controllers)]
     processor = _processor()
     now = timezone.now()
-    for notification in pending:
-        controller = notification.controller
-        body = render_to_string(
-            "breaches/notification_email.txt",
-            {"incident": incident, "controller": controller, "processor": processor},
-        )
-        notification_enqueue(
-            recipients=_recipients(controller),
-            subject=f"Personal data breach notification {incident.reference}: {incident.title}",
-            body=body,
-            kind="breach.notification",
-            related=notification,
-            dedupe_key=f"breach.{incident.reference}.notice.{controller.pk}",
-        )
-        notification.sent_at = now
-        notification.channel = BreachNotification.Channel.EMAIL
-        history_save(notification, by=by, reason="breaches.notification.sent")
-    return pending
+    sent: list[BreachNotification] = []
+    for start in range(0, len(pending_ids), NOTICE_BATCH):
+        with transaction.atomic():
+            incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+            batch = incident.notifications.select_related("controller").filter(
+                pk__in=pending_ids[start : start + NOTICE_BATCH], sent_at__isnull=True
+            )
+            for notification in batch.order_by("pk"):
+                _notice_send(notification, incident=incident, processor=processor, now=now, by=by)
+                sent.append(notification)
+        progress(min(start + NOTICE_BATCH, len(pending_ids)), len(pending_ids))
+    return sent
+
+
+def _notice_send(
+    notification: BreachNotification,
+    *,
+    incident: BreachIncident,
+    processor: Processor | None,
+    now: datetime,
+    by: User | None,
+) -> None:
+    controller = notification.controller
+    body = _render_in(
+        controller.zone,
+        "breaches/notification_email.txt",
+        {
+            "incident": incident,
+            "controller": controller,
+            "processor": processor,
+            "notified_at": now,
+            "window_ends": now + CONTROLLER_WINDOW,
+        },
+    )
+    notification_enqueue(
+        recipients=_recipients(controller),
+        subject=f"Personal data breach notification {incident.reference}: {incident.title}",
+        body=body,
+        kind="breach.notification",
+        related=notification,
+        dedupe_key=f"breach.{incident.reference}.notice.{controller.pk}",
+    )
+    notification.sent_at = now
+    notification.channel = BreachNotification.Channel.EMAIL
+    history_save(notification, by=by, reason="breaches.notification.sent")
 
 
 @transaction.atomic
@@ -223,15 +297,11 @@ def breach_update_add(*, incident: BreachIncident, text: str, by: User | None) -
     return update
 
 
-@transaction.atomic
-def breach_update_send(
-    *, update: BreachUpdate, by: User | None, controllers: Iterable[Controller] | None = None
-) -> list[BreachUpdateDelivery]:
-    """Send an update, through the outbox, to notified controllers (all of them by default).
-
-    Sending the same update to a controller a second time is refused.
-    """
-    incident = BreachIncident.objects.select_for_update().get(pk=update.incident_id)
+def _update_targets(
+    incident: BreachIncident, update: BreachUpdate, controllers: Iterable[Controller] | None
+) -> list[Controller]:
+    """The rules of an update (checked when it is queued and when it is sent): the notified
+    controllers that do not have it yet, only those of `controllers` if named."""
     notified = {
         n.controller_id: n.controller
         for n in incident.notifications.filter(sent_at__isnull=False).select_related("controller")
@@ -260,24 +330,56 @@ def breach_update_send(
                 f"Update {update.phase} of {incident.reference} was already sent to "
                 f"{', '.join(twice)}."
             )
-    deliveries = []
-    for controller in targets:
-        body = render_to_string(
-            "breaches/update_email.txt",
-            {"incident": incident, "update": update, "controller": controller},
-        )
-        notification_enqueue(
-            recipients=_recipients(controller),
-            subject=f"Update {update.phase} on personal data breach {incident.reference}",
-            body=body,
-            kind="breach.update",
-            related=update,
-            dedupe_key=f"breach.{incident.reference}.update.{update.phase}.{controller.pk}",
-        )
-        delivery = BreachUpdateDelivery(update=update, controller=controller)
-        history_save(delivery, by=by, reason="breaches.update.sent")
-        deliveries.append(delivery)
+    return targets
+
+
+def breach_update_send(
+    *,
+    update: BreachUpdate,
+    by: User | None,
+    controllers: Iterable[Controller] | None = None,
+    progress: NoticeProgress = _no_progress,
+) -> list[BreachUpdateDelivery]:
+    """Send an update, through the outbox, to notified controllers (all of them by default).
+
+    Sending the same update to a controller a second time is refused. Pages hand it to a job
+    (`breach_update_send_start`); it records NOTICE_BATCH deliveries per transaction.
+    """
+    with transaction.atomic():
+        incident = BreachIncident.objects.select_for_update().get(pk=update.incident_id)
+        target_ids = [c.pk for c in _update_targets(incident, update, controllers)]
+    deliveries: list[BreachUpdateDelivery] = []
+    for start in range(0, len(target_ids), NOTICE_BATCH):
+        batch_ids = target_ids[start : start + NOTICE_BATCH]
+        with transaction.atomic():
+            incident = BreachIncident.objects.select_for_update().get(pk=update.incident_id)
+            has_it = update.deliveries.filter(controller_id__in=batch_ids).values("controller_id")
+            batch = Controller.objects.filter(pk__in=batch_ids).exclude(pk__in=has_it)
+            for controller in batch.order_by("pk"):
+                deliveries.append(_update_deliver(update, controller, incident=incident, by=by))
+        progress(min(start + NOTICE_BATCH, len(target_ids)), len(target_ids))
     return deliveries
+
+
+def _update_deliver(
+    update: BreachUpdate, controller: Controller, *, incident: BreachIncident, by: User | None
+) -> BreachUpdateDelivery:
+    body = _render_in(
+        controller.zone,
+        "breaches/update_email.txt",
+        {"incident": incident, "update": update, "controller": controller},
+    )
+    notification_enqueue(
+        recipients=_recipients(controller),
+        subject=f"Update {update.phase} on personal data breach {incident.reference}",
+        body=body,
+        kind="breach.update",
+        related=update,
+        dedupe_key=f"breach.{incident.reference}.update.{update.phase}.{controller.pk}",
+    )
+    delivery = BreachUpdateDelivery(update=update, controller=controller)
+    history_save(delivery, by=by, reason="breaches.update.sent")
+    return delivery
 
 
 @transaction.atomic
@@ -289,10 +391,8 @@ def breach_acknowledge(*, notification: BreachNotification, by: User | None) -> 
     if notification.sent_at is None:
         raise ValidationError("This notification has not been sent yet.")
     if notification.acknowledged_at is not None:
-        raise ValidationError(
-            f"Already acknowledged by {notification.acknowledged_by} on "
-            f"{notification.acknowledged_at:%Y-%m-%d %H:%M} UTC."
-        )
+        when = format_instant(notification.acknowledged_at, timezone.get_current_timezone())
+        raise ValidationError(f"Already acknowledged by {notification.acknowledged_by} on {when}.")
     notification.acknowledged_at = timezone.now()
     notification.acknowledged_by = by
     history_save(notification, by=by, reason="breaches.notification.acknowledged")
@@ -311,12 +411,15 @@ def breach_report_html(*, incident: BreachIncident, controller: Controller) -> s
         .select_related("created_by")
         .order_by("phase")
     )
-    return render_to_string(
+    # In the controller's zone: it files the report, and its days end there.
+    return _render_in(
+        controller.zone,
         "breaches/report.html",
         {
             "incident": incident,
             "controller": controller,
             "notification": notification,
+            "window_clock": notification.window_clock(zone=controller.zone),
             "processor": _processor(),
             "data_categories": list(incident.data_categories.all()),
             "data_subject_categories": list(incident.data_subject_categories.all()),
@@ -332,6 +435,73 @@ def breach_report_pdf(*, incident: BreachIncident, controller: Controller) -> by
 
     html = breach_report_html(incident=incident, controller=controller)
     return weasyprint.HTML(string=html).write_pdf()
+
+
+# Notices to many controllers and reports on demand run as jobs: a page records the job and
+# returns; a worker does the work (tasks.py) while the person who asked follows it.
+NOTICE_JOB = "breaches.notice"
+UPDATE_JOB = "breaches.update"
+REPORT_JOB = "breaches.report_pdf"
+
+
+def _refuse_if_under_way(job: Job | None, what: str) -> None:
+    if job is not None and not job.is_finished and not job.is_abandoned():
+        raise ValidationError(f"{what} are being sent already: see its job.")
+
+
+@transaction.atomic
+def breach_notify_start(*, incident: BreachIncident, by: User | None) -> Job:
+    """Queue the Art. 33(3) notice to every confirmed controller not yet told, as a job."""
+    incident = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+    pending = _notices_pending(incident, None)
+    if not pending:
+        raise ValidationError(
+            f"Every confirmed controller of {incident.reference} has been notified already."
+        )
+    _refuse_if_under_way(
+        job_for(kind=NOTICE_JOB, incident_id=incident.pk), f"The notices of {incident.reference}"
+    )
+    return job_start(
+        task=_tasks().notify_breach_controllers,
+        kind=NOTICE_JOB,
+        title=f"Notice of {incident.reference} to {len(pending)} controller(s)",
+        by=by,
+        arguments={"incident_id": incident.pk},
+    )
+
+
+@transaction.atomic
+def breach_update_send_start(*, update: BreachUpdate, by: User | None) -> Job:
+    """Queue an update to every notified controller that does not have it yet, as a job."""
+    incident = BreachIncident.objects.select_for_update().get(pk=update.incident_id)
+    targets = _update_targets(incident, update, None)
+    _refuse_if_under_way(
+        job_for(kind=UPDATE_JOB, update_id=update.pk),
+        f"Update {update.phase} of {incident.reference}",
+    )
+    return job_start(
+        task=_tasks().send_breach_update,
+        kind=UPDATE_JOB,
+        title=f"Update {update.phase} of {incident.reference} to {len(targets)} controller(s)",
+        by=by,
+        arguments={"update_id": update.pk},
+    )
+
+
+def breach_report_pdf_start(
+    *, incident: BreachIncident, controller: Controller, by: User | None
+) -> Job:
+    """Make one affected controller's report as a PDF in the background, for whoever asked."""
+    if not incident.notifications.filter(controller=controller).exists():
+        raise ValidationError(f"{controller} is not affected by {incident.reference}.")
+    return job_start(
+        task=_tasks().make_breach_report_pdf,
+        kind=REPORT_JOB,
+        title=f"Report of {incident.reference} for {controller} (PDF)",
+        by=by,
+        controller=controller,
+        arguments={"incident_id": incident.pk, "controller_id": controller.pk},
+    )
 
 
 # Reminders to the owner before our target, and once when it is missed.
@@ -361,8 +531,11 @@ def breach_reminders_send(*, now: datetime | None = None, dry_run: bool = False)
     counts = {"checked": 0, "12h": 0, "1h": 0, "missed": 0}
     for incident in incidents:
         counts["checked"] += 1
-        due_at = incident.notify_target_at
-        threshold = next(name for name, before in REMINDER_THRESHOLDS if now >= due_at - before)
+        zone = reader_zone(incident.owner)
+        clock = incident.target_clock(zone=zone, now=now)
+        threshold = clock.reached(REMINDER_THRESHOLDS)
+        if threshold is None:
+            continue
         key = f"breach.{incident.reference}.reminder.{threshold}"
         recipient = incident.owner.email.lower()
         if Notification.objects.filter(dedupe_key=f"{key}:{recipient}").exists():
@@ -370,9 +543,11 @@ def breach_reminders_send(*, now: datetime | None = None, dry_run: bool = False)
         counts[threshold] += 1
         if dry_run:
             continue
-        body = render_to_string(
+        # In the owner's zone: the owner reads it.
+        body = _render_in(
+            zone,
             "breaches/reminder_email.txt",
-            {"incident": incident, "threshold": threshold, "now": now},
+            {"incident": incident, "threshold": threshold, "now": now, "clock": clock},
         )
         subject = (
             f"Missed: notification target of {incident.reference}"

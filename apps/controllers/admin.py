@@ -5,8 +5,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.admin import ExportMixin
 
-from apps.controllers.forms import InviteForm
-from apps.controllers.models import Controller, Membership
+from apps.controllers.forms import ControllerAdminForm, InviteForm
+from apps.controllers.models import Controller, Membership, NonWorkingDay
 from apps.controllers.resources import ControllerResource
 from apps.controllers.services import membership_invite
 from apps.core.admin import (
@@ -15,6 +15,8 @@ from apps.core.admin import (
     RegisterTableAdminMixin,
     acting_user,
 )
+from apps.core.history import history_stamp
+from apps.core.legaltime import holidays_known_for
 
 
 class MembershipInline(HistoryTabularInline):
@@ -25,6 +27,7 @@ class MembershipInline(HistoryTabularInline):
 
 @admin.register(Controller)
 class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
+    form = ControllerAdminForm
     resource_classes = [ControllerResource]
     change_form_template = "admin/controllers/controller/change_form.html"
     list_display = [
@@ -34,10 +37,11 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
         "dpa_version",
         "dpa_accepted_on",
         "status",
+        "deadline_zone",
     ]
     list_filter = ["status", "dpa_version", "country"]
     search_fields = ["legal_name", "registration_number", "contact_email"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["deadline_calendar", "created_at", "updated_at"]
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("legal_name", "registration_number", "address", "country")}),
@@ -65,8 +69,31 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
                 )
             },
         ),
+        (
+            "Deadlines (Regulation 1182/71)",
+            {"fields": ("time_zone", "holiday_subdivision", "deadline_calendar")},
+        ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="time zone", ordering="time_zone")
+    def deadline_zone(self, obj):
+        return obj.time_zone_name
+
+    @admin.display(description="deadlines end")
+    def deadline_calendar(self, obj):
+        if obj.pk is None:
+            return "-"
+        region = f"-{obj.holiday_subdivision}" if obj.holiday_subdivision else ""
+        holidays = (
+            f"public holidays of {obj.country}{region}"
+            if holidays_known_for(str(obj.country))
+            else "public holidays of the processor's country (none known for this country)"
+        )
+        return (
+            f"At midnight in {obj.time_zone_name}; Saturdays, Sundays, {holidays} and the "
+            "non-working days Privacy Officers add are not working days."
+        )
 
     def get_urls(self):
         return [
@@ -127,3 +154,31 @@ class MembershipAdmin(RegisterAdmin):
     autocomplete_fields = ["user", "controller"]
     list_select_related = ["user", "controller"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(NonWorkingDay)
+class NonWorkingDayAdmin(RegisterAdmin):
+    """Days deadlines do not end on, besides weekends and public holidays. Open requests'
+    deadlines move past a new one at the next `recompute_deadlines` (which `send_reminders`
+    runs first)."""
+
+    list_display = ["day", "name", "country"]
+    list_filter = ["country"]
+    search_fields = ["name"]
+    ordering = ["-day"]
+    readonly_fields = ["created_at", "updated_at"]
+    fields = ["day", "name", "country", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        history_stamp(obj, by=acting_user(request), reason="controllers.non_working_day.saved")
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request,
+            "Deadlines of open requests that end on this day move at the next run of "
+            "recompute_deadlines (send_reminders runs it first).",
+            messages.INFO,
+        )
+
+    def delete_model(self, request, obj):
+        history_stamp(obj, by=acting_user(request), reason="controllers.non_working_day.deleted")
+        super().delete_model(request, obj)

@@ -1,8 +1,11 @@
-"""The invitation form, shared by the admin (staff invite) and the portal (a customer admin)."""
+"""The invitation form, shared by the admin (staff invite) and the portal (a customer admin);
+the controller's admin form."""
 
 from django import forms
 
-from apps.controllers.models import Membership
+from apps.accounts.forms import TimeZoneChoiceField
+from apps.controllers.models import Controller, Membership
+from apps.core.admin import OneQueryPerManyToManyForm
 
 
 class InviteForm(forms.Form):
@@ -31,3 +34,17 @@ class InviteForm(forms.Form):
         if cleaned.get("role") == Membership.Role.AUDITOR and not cleaned.get("expires_at"):
             self.add_error("expires_at", "An auditor's access needs an end date.")
         return cleaned
+
+
+class ControllerAdminForm(OneQueryPerManyToManyForm):
+    """The controller in the admin: its time zone chosen from the tz database's names."""
+
+    time_zone = TimeZoneChoiceField(
+        blank_label="The main time zone of its country",
+        label="Time zone",
+        help_text=Controller._meta.get_field("time_zone").help_text,
+    )
+
+    class Meta:
+        model = Controller
+        fields = "__all__"

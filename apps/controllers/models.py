@@ -1,9 +1,19 @@
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from apps.core.legaltime import (
+    country_time_zone,
+    validate_holiday_subdivision,
+    validate_time_zone,
+    zone_named,
+)
 from apps.core.models import PartyContact, TimeStampedModel
 
 
@@ -35,6 +45,22 @@ class Controller(TimeStampedModel, PartyContact):
         default=False,
         help_text="The customer's portal admins then sign in with a code from an authenticator.",
     )
+    # Where its deadlines run: a day ends at midnight here, and this region's public holidays
+    # do not count as working days (apps.core.legaltime).
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name, such as Europe/Berlin. Empty: the main time zone of the country. "
+        "Its deadlines end at midnight here, and its customer users read times in it.",
+    )
+    holiday_subdivision = models.CharField(
+        "region for public holidays",
+        max_length=10,
+        blank=True,
+        help_text="A state or region code whose public holidays count too, such as BY (Bavaria) "
+        "or ENG (England). Empty: the country's nationwide holidays.",
+    )
 
     history = HistoricalRecords()
     objects = ControllerQuerySet.as_manager()
@@ -64,6 +90,50 @@ class Controller(TimeStampedModel, PartyContact):
 
     def __str__(self):
         return self.legal_name
+
+    def clean(self):
+        super().clean()
+        try:
+            validate_holiday_subdivision(str(self.country), self.holiday_subdivision)
+        except ValidationError as error:
+            raise ValidationError({"holiday_subdivision": error}) from error
+
+    @property
+    def time_zone_name(self) -> str:
+        """The zone set, else the main zone of the country."""
+        return self.time_zone or country_time_zone(str(self.country))
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zone_named(self.time_zone_name)
+
+
+class NonWorkingDay(TimeStampedModel):
+    """A day that deadlines do not end on, besides weekends and the public holidays the holidays
+    package knows: a holiday it lacks, or a day declared non-working. Privacy Officers keep
+    them; the deadline of a request moves past them as past a public holiday."""
+
+    day = models.DateField()
+    name = models.CharField(max_length=200, help_text="Shown where a deadline moved past it.")
+    country = CountryField(
+        blank=True, help_text="Where the day is not worked. Empty: for every controller."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["day", "country"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "country"],
+                name="non_working_day_unique_day_country",
+                violation_error_message="This day is already a non-working day there.",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.country.name if self.country else "every country"
+        return f"{self.day:%Y-%m-%d} {self.name} ({where})"
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -11,8 +11,9 @@ Django otherwise accepts any lookup on a model's own fields in the query string,
 
 Beside it, the admin kit every registration shares: ReadOnlyAdminMixin (the one place that
 refuses add, change and delete), run_per_row (an action that runs a service on each selected row
-and reports what went through and what was refused) and copy_saved_fields (an add page whose row
-a service created).
+and reports what went through and what was refused), copy_saved_fields (an add page whose row
+a service created) and, for long work, job_start_view and job_started_message (a page or an
+action that starts a job, apps.jobs, and sends the person to follow it).
 """
 
 import json
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.admin.filters import (
     AllValuesFieldListFilter,
@@ -39,9 +41,13 @@ from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.module_loading import import_string
 from django_countries.fields import CountryField
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -451,7 +457,9 @@ class RegisterTableAdminMixin(_TableAdminBase):
     """Exports (CSV, XLSX, streamed CSV; formula-safe) and, with ImportExportMixin, strict
     imports.
 
-    Combine as `class XAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin)`.
+    Combine as `class XAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin)`. The
+    import's preview stays in the request (bounded by IMPORT_MAX_ROWS); the confirmed import
+    runs as a job (process_import).
     Import needs add and change on the model (an import creates and updates rows); export needs
     view. The streamed CSV reads the filtered changelist in chunks, for tables too large to build
     in memory.
@@ -460,6 +468,9 @@ class RegisterTableAdminMixin(_TableAdminBase):
     import_export_change_list_template = "admin/register/change_list_import_export.html"
     # Every exported cell that a spreadsheet would run as a formula is written as text.
     formats = REGISTER_FORMATS
+    # The confirmed import runs as a job: the function that starts it, in apps.jobs (above
+    # core), named by its path, not imported, as the trail names the controller model.
+    import_job_starter = "apps.jobs.imports.import_job_start"
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
@@ -476,6 +487,31 @@ class RegisterTableAdminMixin(_TableAdminBase):
                 "kind of file. Choose the format that matches the file (CSV or XLSX)."
             )
         form.add_error("import_file", message)
+
+    def process_import(self, request, **kwargs):
+        """The confirm step: the preview (a dry run, bounded by IMPORT_MAX_ROWS) ran in the
+        request; the import itself is recorded as a job, which a worker runs (all or nothing,
+        each row saved as this person), and the job's page opens. A form that does not
+        validate is answered by the library, as before."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return super().process_import(request, **kwargs)
+        data = confirm_form.cleaned_data
+        job = import_string(self.import_job_starter)(
+            model=self.model,
+            resource_class=self.choose_import_resource_class(confirm_form, request),
+            format_class=self.get_import_formats()[int(data["format"])],
+            file_name=data["import_file_name"],
+            original_name=data["original_file_name"],
+            encoding=self.from_encoding,
+            by=request.user,
+        )
+        messages.info(request, "The import is queued; this page shows how far it has come.")
+        return redirect(_admin_change_url(job))
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
@@ -512,6 +548,51 @@ class ReferenceCounterAdmin(ReadOnlyAdminMixin, RegisterAdmin):
     readonly_fields = ["prefix", "year", "last_number"]
 
 
+def _admin_change_url(obj: Model) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def job_started_message(request: HttpRequest, job: Model, text: str = "") -> None:
+    """Tell the staff member who started a job (apps.jobs) where to follow it."""
+    messages.info(
+        request,
+        format_html(
+            '{} <a href="{}">Follow “{}”</a> (also under My jobs).',
+            text or "Started in the background.",
+            _admin_change_url(job),
+            str(job),
+        ),
+    )
+
+
+def job_start_view(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    title: str,
+    text: str,
+    start: Callable[[], Model],
+) -> HttpResponse:
+    """A page that starts a job (a document made in the background): a GET shows what it makes
+    and a button, since a GET must not start work (a link prefetched or opened twice would);
+    the POST calls `start`, which records the job, and opens the job's page. A refusal
+    (ValidationError) is shown on the page as a message."""
+    if request.method == "POST":
+        try:
+            job = start()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return redirect(_admin_change_url(job))
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "text": text,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/register/job_start.html", context)
+
+
 def acting_user(request: HttpRequest) -> Any:
     """The staff member acting on an admin page, to pass to a service as `by`.
 
@@ -519,3 +600,17 @@ def acting_user(request: HttpRequest) -> Any:
     the ground floor does not know. `admin_view` lets only signed-in staff reach these pages.
     """
     return request.user
+
+
+# The task queue's admin pages (django-tasks-db's results; RQ's dashboard where TASKS_BACKEND is
+# rq), registered again with the project's rule on list lookups. Their apps come before ours in
+# INSTALLED_APPS, so their admins are registered by now. Both are read-only: workers write them.
+for task_model_label in ("django_tasks_database.DBTaskResult", "django_rq.Dashboard"):
+    try:
+        task_model = django_apps.get_model(task_model_label)
+    except LookupError:
+        continue
+    if admin.site.is_registered(task_model):
+        task_admin = type(admin.site.get_model_admin(task_model))
+        admin.site.unregister(task_model)
+        admin.site.register(task_model, offered_lookups_only(task_admin))

@@ -82,6 +82,14 @@ class CountryWidget(widgets.Widget):
         return value.code if value else ""
 
 
+# The most rows one import takes. The preview (a dry run of every row, each validated and saved
+# with its history in a transaction rolled back) runs in the request, so that the page shows
+# each row and its errors for the person to correct the file; a row costs about 35 queries, so
+# this bound keeps the page to seconds. The confirmed import runs as a job (apps.jobs.imports).
+# The register's tables hold tens of rows; a longer file is split.
+IMPORT_MAX_ROWS = 100
+
+
 class RegisterResource(resources.ModelResource):
     """Base of the register's resources: strict headers, validation through the model.
 
@@ -93,6 +101,11 @@ class RegisterResource(resources.ModelResource):
     required_columns: tuple[str, ...] = ("name",)
 
     def before_import(self, dataset, **kwargs):
+        if len(dataset) > IMPORT_MAX_ROWS:
+            raise ValueError(
+                f"The file has {len(dataset):,} rows; at most {IMPORT_MAX_ROWS:,} are imported at "
+                "once. Split it into smaller files."
+            )
         dataset.headers = [str(h).strip() if h is not None else "" for h in dataset.headers or []]
         known = {field.column_name for field in self.get_import_fields()}
         unknown = [h for h in dataset.headers if h not in known]
@@ -109,6 +122,14 @@ class RegisterResource(resources.ModelResource):
                 + f". Expected columns: {', '.join(sorted(known))}."
             )
         super().before_import(dataset, **kwargs)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        # The history names the importer, whether the import runs in the request (where the
+        # history middleware would) or in a job's worker (where no request is).
+        user = kwargs.get("user")
+        if user is not None and getattr(user, "is_authenticated", False):
+            instance._history_user = user
+        super().before_save_instance(instance, row, **kwargs)
 
     def export_queryset(self, queryset):
         """Add the joins and prefetches the export columns need (one query per relation)."""

@@ -1,5 +1,4 @@
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from apps.core.admin import (
     run_per_row,
 )
 from apps.core.history import history_save
+from apps.core.legaltime import DUE_SOON_DAYS, format_day, format_instant
 from apps.dsar.forms import AssignActionForm, DsarPropagationInlineForm, DsarTicketAdminForm
 from apps.dsar.models import (
     DsarAttachment,
@@ -47,13 +47,17 @@ class DeadlineFilter(admin.SimpleListFilter):
     parameter_name = "deadline"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue"), ("week", "Due within 7 days"), ("open", "All open")]
+        return [
+            ("overdue", "Overdue"),
+            ("week", f"Due within {DUE_SOON_DAYS} days"),
+            ("open", "All open"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "overdue":
             return queryset.overdue()
         if self.value() == "week":
-            return queryset.due_within(7)
+            return queryset.due_within(DUE_SOON_DAYS)
         if self.value() == "open":
             return queryset.open()
         return queryset
@@ -189,11 +193,13 @@ class DsarTicketAdmin(RegisterAdmin):
         "submitted_by",
         "status",
         "rejection_reason",
-        "statutory_due_at",
+        "statutory_deadline",
+        "extension_window",
         "extension_months",
         "extension_reason",
         "extended_at",
-        "due_at",
+        "deadline",
+        "days_left",
         "response_target_at",
         "closed_at",
         "scrubbed_at",
@@ -229,11 +235,13 @@ class DsarTicketAdmin(RegisterAdmin):
                         "received_at",
                         "submitted_at",
                         "submitted_by",
-                        "statutory_due_at",
+                        "statutory_deadline",
+                        "extension_window",
                         "extension_months",
                         "extension_reason",
                         "extended_at",
-                        "due_at",
+                        "deadline",
+                        "days_left",
                         "response_target_at",
                         "closed_at",
                         "scrubbed_at",
@@ -366,14 +374,42 @@ class DsarTicketAdmin(RegisterAdmin):
 
     # --- list -----------------------------------------------------------------------------
 
+    # Every clock is the ticket's (apps.core.legaltime.clock): days are counted where the
+    # controller is, so this page, the list and the portal say the same.
     @admin.display(description="days left")
     def days_left(self, obj):
+        if obj.pk is None:
+            return "-"
         if not obj.is_open:
             return obj.get_status_display()
-        days = (obj.due_at - timezone.now()) / timedelta(days=1)
-        if days < 0:
-            return format_html('<strong style="color:#ba2121">{} days overdue</strong>', int(-days))
-        return f"{int(days)} days"
+        clock = obj.clock()
+        if clock.overdue:
+            return format_html('<strong style="color:#ba2121">{}</strong>', clock.days_label)
+        return clock.days_label
+
+    def _deadline(self, at, zone) -> str:
+        """In the reader's zone, and the day it ends where the controller is."""
+        return (
+            f"{format_instant(at, timezone.get_current_timezone())} (the end of "
+            f"{format_day(at.astimezone(zone).date())} in {zone.key})"
+        )
+
+    @admin.display(description="statutory due (one month)")
+    def statutory_deadline(self, obj):
+        return self._deadline(obj.statutory_due_at, obj.zone) if obj.pk else "-"
+
+    @admin.display(description="due (with extension)")
+    def deadline(self, obj):
+        return self._deadline(obj.due_at, obj.zone) if obj.pk else "-"
+
+    @admin.display(description="extension window")
+    def extension_window(self, obj):
+        if obj.pk is None:
+            return "-"
+        clock = obj.extension_clock()
+        if clock.overdue:
+            return "closed: the first month is over"
+        return f"open ({clock.days_label}); the customer tells the data subject by its end"
 
     # --- actions --------------------------------------------------------------------------
 

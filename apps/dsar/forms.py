@@ -68,6 +68,12 @@ class DsarTicketAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "assignee" in self.fields:
             cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = staff_users()
+        if "received_at" in self.fields:
+            # Read in the reader's zone, which the middleware activated.
+            self.fields["received_at"].help_text = (
+                f"In your time zone, {timezone.get_current_timezone_name()}. The deadline is "
+                "counted from this day where the controller is."
+            )
 
     def clean_received_at(self):
         received_at = self.cleaned_data.get("received_at")

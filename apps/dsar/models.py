@@ -1,13 +1,14 @@
 """Data-subject requests (GDPR Art. 15-21) that controllers pass on to us, and their clocks.
 
-Two clocks run on a ticket. The statutory one belongs to the controller: one calendar month from
-the controller's receipt (Art. 12(3)), extendable by up to two more months with a reason. Ours is
-the response target we promise the controller (settings.DSAR_RESPONSE_TARGET_DAYS from when the
+Two clocks run on a ticket. The statutory one belongs to the controller: one month from the
+controller's receipt (Art. 12(3)), extendable by up to two more months with a reason, counted as
+Regulation 1182/71 counts months, where the controller is (apps.core.legaltime). Ours is the
+response target we promise the controller (settings.DSAR_RESPONSE_TARGET_DAYS from when the
 request reached us); it stops while we wait on the customer, and moves later by the time paused.
 """
 
-import calendar
 import uuid
+import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
@@ -18,17 +19,11 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.legaltime import Clock, DeadlineCalendar, clock
 from apps.core.models import TimeStampedModel
+from apps.dsar.deadlines import dsar_calendar_for
 
 SCRUBBED = "[scrubbed]"
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day `months` later; a day the month lacks becomes its last (31 Jan + 1 = 28/29 Feb)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def private_storage():
@@ -49,11 +44,23 @@ class DsarTicketQuerySet(models.QuerySet):
         return self.filter(status__in=DsarTicket.OPEN_STATUSES)
 
     def overdue(self, at=None):
+        """Open and past the deadline: the clock's `overdue`, in SQL."""
         return self.open().filter(due_at__lt=at or timezone.now())
 
     def due_within(self, days: int, at=None):
+        """Open, not overdue, `days` calendar days left or fewer, as each ticket's clock counts
+        them where its controller is.
+
+        A day ends at a different instant in each controller's zone, so the rows are read once
+        (those due within `days` + 2 days, a superset) and each one's clock decides.
+        """
         at = at or timezone.now()
-        return self.open().filter(due_at__gte=at, due_at__lt=at + timedelta(days=days))
+        candidates = (
+            self.open()
+            .filter(due_at__gte=at, due_at__lt=at + timedelta(days=days + 2))
+            .select_related("controller")
+        )
+        return self.filter(pk__in=[t.pk for t in candidates if t.clock(at).due_within(days)])
 
 
 class DsarTicket(TimeStampedModel):
@@ -109,13 +116,18 @@ class DsarTicket(TimeStampedModel):
     # Client-provided, unique per controller: a double-clicked submit makes one ticket.
     submission_token = models.CharField(max_length=64, blank=True, editable=False)
     statutory_due_at = models.DateTimeField(
-        editable=False, help_text="Controller's receipt + one month (Art. 12(3))."
+        editable=False,
+        help_text="One month from the controller's receipt (Art. 12(3)), as Regulation 1182/71 "
+        "counts it: the end of the next working day where the controller is.",
     )
     extension_months = models.PositiveSmallIntegerField(default=0)
     extension_reason = models.TextField(blank=True)
     extended_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(
-        "due (with extension)", editable=False, help_text="Statutory due date plus any extension."
+        "due (with extension)",
+        editable=False,
+        help_text="One month plus any extension from the controller's receipt, counted the same "
+        "way.",
     )
     response_target_at = models.DateTimeField(
         "our response target",
@@ -184,9 +196,26 @@ class DsarTicket(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
-    def compute_due_dates(self) -> None:
-        self.statutory_due_at = add_months(self.received_at, 1)
-        self.due_at = add_months(self.received_at, 1 + self.extension_months)
+    def compute_due_dates(self, calendar: DeadlineCalendar | None = None) -> None:
+        """The statutory deadline and the one with any extension, from the receipt, where the
+        controller is. Pass the controller's `calendar` when computing many tickets."""
+        calendar = calendar or dsar_calendar_for(controller=self.controller)
+        self.statutory_due_at = calendar.end(self.received_at, 1)
+        self.due_at = calendar.end(self.received_at, 1 + self.extension_months)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """Where the deadlines run: the controller's zone."""
+        return self.controller.zone
+
+    def clock(self, now: datetime | None = None) -> Clock:
+        """The deadline (with any extension) at `now`: days left, overdue, due soon."""
+        return clock(due_at=self.due_at, zone=self.zone, now=now)
+
+    def extension_clock(self, now: datetime | None = None) -> Clock:
+        """The first month: an extension is decided, and the data subject told of it, before its
+        end (Art. 12(3))."""
+        return clock(due_at=self.statutory_due_at, zone=self.zone, now=now)
 
 
 class DsarPause(models.Model):

@@ -16,8 +16,10 @@ from apps.accounts.roles import SUPPORT_AGENT
 from apps.controllers.models import Controller, Membership
 from apps.controllers.selectors import membership_can_write
 from apps.core.history import history_save
+from apps.core.legaltime import DEADLINE_RECOMPUTED_REASON, DeadlineCalendar, format_instant
 from apps.core.services import reference_next
 from apps.core.workflow import Workflow
+from apps.dsar.deadlines import dsar_calendar_for
 from apps.dsar.models import (
     SCRUBBED,
     DsarAttachment,
@@ -204,7 +206,8 @@ def dsar_ticket_submit(
                 body=(
                     f"{controller} passed on a data-subject request ({ticket.reference}, "
                     f"{ticket.get_request_type_display()}), received by them on "
-                    f"{received_at:%Y-%m-%d}. Statutory due date: {ticket.due_at:%Y-%m-%d}."
+                    f"{format_instant(received_at, ticket.zone)}. Statutory deadline: "
+                    f"{format_instant(ticket.due_at, ticket.zone, zone_name=True)}."
                 ),
                 key=f"dsar.submitted:{ticket.pk}",
             )
@@ -344,11 +347,11 @@ def dsar_extension_check(
         )
     if not (reason or "").strip():
         raise ValidationError("An extension needs a reason, which the customer is told.")
-    if at > ticket.statutory_due_at:
+    if ticket.extension_clock(at).overdue:
         # Art. 12(3): the subject must be told of an extension within the first month.
         raise ValidationError(
             f"Too late to extend {ticket.reference}: the first month ended on "
-            f"{ticket.statutory_due_at:%Y-%m-%d}."
+            f"{format_instant(ticket.statutory_due_at, ticket.zone, zone_name=True)}."
         )
 
 
@@ -366,11 +369,18 @@ def dsar_ticket_extend(
     locked.extended_at = now
     locked.compute_due_dates()
     history_save(locked, by=by, reason="dsar.ticket.extended")
+    # In the controller's zone: it tells the data subject, and its days end there.
+    zone = locked.zone
+    due = format_instant(locked.due_at, zone, zone_name=True)
+    inform_by = format_instant(locked.statutory_due_at, zone, zone_name=True)
     entry = DsarTimelineEntry(
         ticket=locked,
         kind=DsarTimelineEntry.Kind.EXTENSION,
         author=by,
-        body=f"Extended by {months} month(s) to {locked.due_at:%Y-%m-%d}: {locked.extension_reason}",
+        body=(
+            f"Extended by {months} month(s) to {due}: {locked.extension_reason}\n"
+            f"Tell the data subject of the extension and its reasons by {inform_by}."
+        ),
         visible_to_customer=True,
         created_at=now,
     )
@@ -378,12 +388,12 @@ def dsar_ticket_extend(
     _notify_customer(
         locked,
         kind="dsar.extended",
-        subject=f"Deadline extended to {locked.due_at:%Y-%m-%d}",
+        subject=f"Deadline extended to {format_instant(locked.due_at, zone)}",
         body=(
             f"The deadline of data-subject request {locked.reference} is extended by "
-            f"{months} month(s), to {locked.due_at:%Y-%m-%d}.\n\nReason: {locked.extension_reason}"
+            f"{months} month(s), to {due}.\n\nReason: {locked.extension_reason}"
             "\n\nUnder Art. 12(3) GDPR the data subject must be told of the extension and its "
-            f"reasons by {locked.statutory_due_at:%Y-%m-%d}."
+            f"reasons by {inform_by}: the end of the first month from your receipt."
         ),
         key=f"dsar.extended:{locked.pk}:{months}",
     )
@@ -504,14 +514,18 @@ def dsar_reminders_send(
     of overdue ones, once per ticket, threshold and due date (the outbox drops repeats)."""
     at = at or timezone.now()
     counts = {"due_soon": 0, "overdue": 0, "already_warned": 0}
+    # A superset (a day ends at another instant in each controller's zone); the clock decides.
     tickets = (
         DsarTicket.objects.open()
-        .filter(due_at__lt=at + timedelta(days=within_days))
+        .filter(due_at__lt=at + timedelta(days=within_days + 2))
         .select_related("assignee", "controller")
         .order_by("due_at")
     )
     for ticket in tickets:
-        overdue = ticket.due_at < at
+        clock = ticket.clock(at)
+        overdue = clock.overdue
+        if not (overdue or clock.due_within(within_days)):
+            continue
         threshold = "overdue" if overdue else f"due_within_{within_days}d"
         key = f"dsar.reminder:{ticket.pk}:{threshold}:{ticket.due_at:%Y%m%d}"
         recipients = _staff_recipients(ticket)
@@ -524,8 +538,6 @@ def dsar_reminders_send(
         counts["overdue" if overdue else "due_soon"] += 1
         if dry_run:
             continue
-        days = (ticket.due_at - at).days
-        when = f"overdue since {ticket.due_at:%Y-%m-%d}" if overdue else f"due in {days} day(s)"
         with transaction.atomic():
             _notify_staff(
                 ticket,
@@ -533,11 +545,55 @@ def dsar_reminders_send(
                 subject=f"{'Overdue' if overdue else 'Due soon'}: {ticket.controller}",
                 body=(
                     f"Data-subject request {ticket.reference} ({ticket.controller}, "
-                    f"{ticket.get_request_type_display()}) is {when} "
-                    f"(statutory deadline {ticket.due_at:%Y-%m-%d %H:%M} UTC)."
+                    f"{ticket.get_request_type_display()}): {clock.days_label} "
+                    f"(statutory deadline "
+                    f"{format_instant(ticket.due_at, ticket.zone, zone_name=True)})."
                 ),
                 key=key,
             )
+    return counts
+
+
+def dsar_deadlines_recompute(
+    *,
+    controller: Controller | None = None,
+    by: User | None = None,
+    reason: str = DEADLINE_RECOMPUTED_REASON,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Count the deadlines of open tickets anew from their receipt, with each controller's
+    calendar as it stands (zone, region, public holidays, non-working days), and save those that
+    moved, the history naming the rule. Closed tickets keep the deadlines they were worked to."""
+    counts = {"checked": 0, "moved": 0}
+    tickets = DsarTicket.objects.open().select_related("controller").order_by("controller", "pk")
+    if controller is not None:
+        tickets = tickets.filter(controller=controller)
+    calendars: dict[int, DeadlineCalendar] = {}
+    for ticket in tickets:
+        counts["checked"] += 1
+        if ticket.controller_id not in calendars:
+            calendars[ticket.controller_id] = dsar_calendar_for(controller=ticket.controller)
+        before = (ticket.statutory_due_at, ticket.due_at)
+        ticket.compute_due_dates(calendars[ticket.controller_id])
+        if (ticket.statutory_due_at, ticket.due_at) == before:
+            continue
+        if dry_run:
+            counts["moved"] += 1
+            continue
+        with transaction.atomic():
+            # Counted again on the locked row: an extension may have come in meanwhile.
+            locked = DsarTicket.objects.select_for_update().get(pk=ticket.pk)
+            locked.controller = ticket.controller
+            stored = (locked.statutory_due_at, locked.due_at)
+            locked.compute_due_dates(calendars[ticket.controller_id])
+            if (locked.statutory_due_at, locked.due_at) != stored and locked.is_open:
+                counts["moved"] += 1
+                history_save(
+                    locked,
+                    by=by,
+                    reason=reason,
+                    update_fields=["statutory_due_at", "due_at", "updated_at"],
+                )
     return counts
 
 

@@ -2,10 +2,46 @@ from django.contrib import admin
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from apps.core.admin import RegisterAdmin, acting_user, run_per_row
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_retry
+from apps.notifications.transports import transport_channels
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    """Where a queued message stands: in a worker's hands now, or waiting for its next try."""
+
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("sending", "Being sent now"), ("retrying", "Waiting to be retried")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        queued = queryset.filter(status=Notification.Status.PENDING)
+        if self.value() == "sending":
+            return queued.filter(claimed_until__gt=now)
+        if self.value() == "retrying":
+            return queued.filter(attempts__gt=0).exclude(claimed_until__gt=now)
+        return queryset
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    """The registered transports, without reading the table for its distinct channels."""
+
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return transport_channels()
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(channel=self.value())
+        return queryset
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -53,24 +89,29 @@ class NotificationAdmin(RegisterAdmin):
         "subject",
         "recipient",
         "kind",
-        "status",
+        "channel",
+        "state",
         "attempts",
         "next_attempt_at",
+        "error",
         "sent_at",
     ]
-    list_filter = ["status", KindFilter]
+    list_filter = ["status", DeliveryFilter, ChannelFilter, KindFilter]
     search_fields = ["recipient", "subject"]
     actions = ["retry_now"]
     # Every field is read-only: messages are written by the product and only retried here.
     fields = readonly_fields = (
         "kind",
+        "channel",
         "recipient",
         "subject",
         "message",
         "sensitive",
+        "state",
         "status",
         "attempts",
         "next_attempt_at",
+        "claimed_until",
         "last_error",
         "sent_at",
         "dedupe_key",
@@ -79,6 +120,18 @@ class NotificationAdmin(RegisterAdmin):
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if obj.status == Notification.Status.PENDING and obj.is_claimed():
+            return "Being sent"
+        if obj.status == Notification.Status.PENDING and obj.attempts:
+            return "Queued, to be retried"
+        return obj.get_status_display()
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return obj.last_error if len(obj.last_error) <= 80 else f"{obj.last_error[:79]}…"
 
     @admin.display(description="Body")
     def message(self, obj):

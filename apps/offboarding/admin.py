@@ -11,9 +11,9 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.core.admin import RegisterAdmin, acting_user, run_per_row
+from apps.core.admin import RegisterAdmin, acting_user, job_started_message, run_per_row
 from apps.offboarding.models import DataExport, DeletionRequest
-from apps.offboarding.services import deletion_request_confirm, deletion_request_execute
+from apps.offboarding.services import deletion_erasure_start, deletion_request_confirm
 
 
 class PortalMadeRowsAdmin(RegisterAdmin):
@@ -83,6 +83,11 @@ class DeletionRequestAdmin(PortalMadeRowsAdmin):
             done=f"{label}: {{count}} request(s).",
         )
 
+    # The erasure runs as a job (a worker, one transaction); the officer follows it on its page.
+    def _start_erasure(self, request: HttpRequest, deletion: DeletionRequest) -> None:
+        job = deletion_erasure_start(request=deletion, by=acting_user(request))
+        job_started_message(request, job, f"{deletion.controller}: the erasure is queued.")
+
     @admin.action(
         description="Confirm and erase the data (Privacy Officer, after the cooling-off)",
         permissions=["change"],
@@ -90,9 +95,9 @@ class DeletionRequestAdmin(PortalMadeRowsAdmin):
     def confirm_and_erase(self, request: HttpRequest, queryset: QuerySet[DeletionRequest]) -> None:
         def confirm_then_erase(deletion: DeletionRequest) -> None:
             confirmed = deletion_request_confirm(request=deletion, by=acting_user(request))
-            deletion_request_execute(request=confirmed, by=acting_user(request))
+            self._start_erasure(request, confirmed)
 
-        self._run(request, queryset, confirm_then_erase, "Erased, certificate issued")
+        self._run(request, queryset, confirm_then_erase, "Confirmed, erasure queued")
 
     @admin.action(
         description="Erase the data of confirmed requests (retry)", permissions=["change"]
@@ -101,8 +106,8 @@ class DeletionRequestAdmin(PortalMadeRowsAdmin):
         self._run(
             request,
             queryset,
-            lambda d: deletion_request_execute(request=d, by=acting_user(request)),
-            "Erased, certificate issued",
+            lambda deletion: self._start_erasure(request, deletion),
+            "Erasure queued",
         )
 
     def get_urls(self):

@@ -173,11 +173,27 @@ def _table_csv(rows: list[dict], columns: list[str]) -> str:
     return _csv(columns, ([row.get(c) for c in columns] for row in rows))
 
 
-def data_export_zip(controller: Controller, *, into) -> None:
-    """Every file of the export, zipped into the binary file `into`, left at its start."""
+# The steps of an export, as its job counts them: four tables of the customer's own, the four
+# tables of its record, the record's PDF, and keeping the ZIP (data_export_build).
+EXPORT_STEPS = 10
+
+
+def _no_progress(done: int, total: int | None, step: str) -> None:
+    return None
+
+
+def data_export_zip(controller: Controller, *, into, progress=_no_progress) -> None:
+    """Every file of the export, zipped into the binary file `into`, left at its start.
+
+    `progress(done, total, step)` hears of each step as it starts (a job's progress).
+    """
+    progress(0, EXPORT_STEPS, "Data-subject requests")
     tickets = dsar_tickets(controller)
+    progress(1, EXPORT_STEPS, "Members")
     members = memberships(controller)
+    progress(2, EXPORT_STEPS, "Breach notices")
     incidents = breach_incidents(controller)
+    progress(3, EXPORT_STEPS, "Objections")
     raised = objections(controller)
     with zipfile.ZipFile(into, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
@@ -194,10 +210,14 @@ def data_export_zip(controller: Controller, *, into) -> None:
         archive.writestr("breach_incidents.json", _json(incidents))
         archive.writestr("objections.json", _json(raised))
         archive.writestr("objections.csv", _table_csv(raised, OBJECTION_COLUMNS))
-        for name, (resource, queryset) in record_tables(controller=controller).items():
+        for done, (name, (resource, queryset)) in enumerate(
+            record_tables(controller=controller).items(), start=4
+        ):
+            progress(done, EXPORT_STEPS, f"Record of processing: {name.replace('_', ' ')}")
             rows = resource_table_rows(resource=resource, queryset=queryset)
             header = next(rows)
             archive.writestr(f"record_of_processing/{name}.csv", _csv(header, rows))
+        progress(8, EXPORT_STEPS, "Record of processing: the PDF")
         archive.writestr(
             "record_of_processing/record_of_processing.pdf", register_pdf(controller=controller)
         )

@@ -2,6 +2,7 @@
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -19,8 +20,12 @@ from apps.controllers.models import Controller, Membership
 from apps.core.history import history_delete, history_save
 from apps.core.workflow import Workflow
 from apps.dsar.models import SCRUBBED, DsarAttachment, DsarTicket
+from apps.jobs.models import Job
+from apps.jobs.selectors import job_for
+from apps.jobs.services import job_requeue, job_results_erase, job_start
+from apps.jobs.tasks import job_run_here
 from apps.notifications.services import notification_enqueue
-from apps.offboarding.exports import data_export_zip
+from apps.offboarding.exports import EXPORT_STEPS, data_export_zip
 from apps.offboarding.models import DataExport, DeletionRequest
 from apps.processors.models import Processor
 from apps.trail.services import history_rows_scrub
@@ -68,6 +73,22 @@ def _is_privacy_officer(user) -> bool:
     return user.is_superuser or user.groups.filter(name=PRIVACY_OFFICER).exists()
 
 
+# How a job's work reports how far it has come: (items done, items in all, what it is doing).
+Progress = Callable[[int, int | None, str], None]
+
+
+def _no_progress(done: int, total: int | None, step: str) -> None:
+    return None
+
+
+def _tasks():
+    # Imported when a job starts, not with this module: tasks.py imports this module for the
+    # work its jobs run.
+    from apps.offboarding import tasks
+
+    return tasks
+
+
 # --- data export ------------------------------------------------------------------------------
 
 
@@ -81,72 +102,146 @@ def data_export_check(*, controller: Controller) -> None:
         )
 
 
+EXPORT_JOB = "offboarding.data_export"
+
+
+def data_export_job_start(*, export: DataExport, by: User | None, enqueue: bool = True) -> Job:
+    """Hand the building of an export's ZIP to a worker, as a job its requester follows."""
+    return job_start(
+        task=_tasks().build_data_export,
+        kind=EXPORT_JOB,
+        title=f"Export of all data of {export.controller}",
+        by=by,
+        controller=export.controller,
+        arguments={"export_id": export.pk},
+        enqueue=enqueue,
+    )
+
+
 @transaction.atomic
 def data_export_request(*, controller: Controller, by: User | None) -> DataExport:
-    """A customer admin asks for a copy of all its data; `build_data_exports` makes it."""
+    """A customer admin asks for a copy of all its data; a job (a worker) makes it."""
     controller = Controller.objects.select_for_update().get(pk=controller.pk)
     data_export_check(controller=controller)
     export = DataExport(controller=controller, requested_by=by)
     history_save(export, by=by, reason="offboarding.export.requested")
+    data_export_job_start(export=export, by=by)
     return export
 
 
-def data_export_build(*, export: DataExport, now: datetime | None = None) -> DataExport:
-    """Make the ZIP of a pending export, keep it in private storage and email the requester."""
+def data_export_job(*, export: DataExport) -> Job | None:
+    """The job that builds (or last built) an export."""
+    return job_for(kind=EXPORT_JOB, export_id=export.pk)
+
+
+@transaction.atomic
+def data_export_reopen(*, export: DataExport, by: User | None) -> DataExport:
+    """A failed export is tried again (its job is retried): pending once more, unless another
+    export of the same controller is being prepared."""
+    export = DataExport.objects.select_for_update().select_related("controller").get(pk=export.pk)
+    if export.status != DataExport.Status.FAILED:
+        return export
+    data_export_check(controller=export.controller)
+    export.status = DataExport.Status.PENDING
+    export.error = ""
+    history_save(export, by=by, reason="offboarding.export.retried")
+    return export
+
+
+@transaction.atomic
+def data_export_fail(*, export: DataExport, error: str) -> DataExport:
+    """Record why an export could not be made; its requester may retry its job, or ask anew."""
+    export = DataExport.objects.select_for_update().get(pk=export.pk)
+    if export.status == DataExport.Status.PENDING:
+        export.status = DataExport.Status.FAILED
+        export.error = error[:2000]
+        history_save(export, by=None, reason="offboarding.export.failed")
+    return export
+
+
+def data_export_build(
+    *, export: DataExport, now: datetime | None = None, progress: Progress = _no_progress
+) -> DataExport:
+    """Make the ZIP of a pending export, keep it in private storage and email the requester.
+
+    The ZIP is written outside any transaction, so that the job's progress shows while it is
+    made and no row stays locked meanwhile; the export is then marked ready under its lock,
+    unless another run got there first.
+    """
     now = now or timezone.now()
-    with transaction.atomic():
-        export = (
-            DataExport.objects.select_for_update().select_related("controller").get(pk=export.pk)
-        )
-        if export.status != DataExport.Status.PENDING:
-            return export
-        # Spills to disk past a few megabytes: a large export never sits whole in memory.
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-            data_export_zip(export.controller, into=spool)
+    export = DataExport.objects.select_related("controller").get(pk=export.pk)
+    if export.status != DataExport.Status.PENDING:
+        return export
+    # Spills to disk past a few megabytes: a large export never sits whole in memory.
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        data_export_zip(export.controller, into=spool, progress=progress)
+        progress(EXPORT_STEPS - 1, EXPORT_STEPS, "Keeping the ZIP in private storage")
+        with transaction.atomic():
+            export = (
+                DataExport.objects.select_for_update(of=("self",))
+                .select_related("controller", "requested_by")
+                .get(pk=export.pk)
+            )
+            if export.status != DataExport.Status.PENDING:
+                return export
             export.file.save(export.filename(), File(spool), save=False)
-        export.size = export.file.size
-        export.status = DataExport.Status.READY
-        export.ready_at = now
-        export.expires_at = now + timedelta(days=settings.OFFBOARDING_EXPORT_LINK_DAYS)
-        history_save(export, by=None, reason="offboarding.export.ready")
-        requester = export.requested_by if export.requested_by_id else None
-        if requester is not None and requester.is_active:
-            link = settings.PORTAL_BASE_URL + reverse(
-                "portal:data_export_download", kwargs={"export_id": export.pk}
-            )
-            notification_enqueue(
-                recipients=[requester.email],
-                subject=f"Your data export for {export.controller} is ready",
-                body=(
-                    f"The export of all data we hold for {export.controller} is ready.\n\n"
-                    f"Download it (sign-in required) until {_fmt(export.expires_at)}:\n{link}\n"
-                ),
-                kind="offboarding.export_ready",
-                related=export,
-                dedupe_key=f"offboarding.export_ready:{export.pk}",
-                sensitive=True,
-            )
+            export.size = export.file.size
+            export.status = DataExport.Status.READY
+            export.ready_at = now
+            export.expires_at = now + timedelta(days=settings.OFFBOARDING_EXPORT_LINK_DAYS)
+            history_save(export, by=None, reason="offboarding.export.ready")
+            _export_ready_email(export)
     return export
+
+
+def _export_ready_email(export: DataExport) -> None:
+    requester = export.requested_by if export.requested_by_id else None
+    if requester is None or not requester.is_active or export.expires_at is None:
+        return
+    link = settings.PORTAL_BASE_URL + reverse(
+        "portal:data_export_download", kwargs={"export_id": export.pk}
+    )
+    notification_enqueue(
+        recipients=[requester.email],
+        subject=f"Your data export for {export.controller} is ready",
+        body=(
+            f"The export of all data we hold for {export.controller} is ready.\n\n"
+            f"Download it (sign-in required) until {_fmt(export.expires_at)}:\n{link}\n"
+        ),
+        kind="offboarding.export_ready",
+        related=export,
+        dedupe_key=f"offboarding.export_ready:{export.pk}",
+        sensitive=True,
+    )
 
 
 def data_exports_build_pending(*, dry_run: bool = False) -> tuple[int, int]:
-    """Build every pending export; returns (built, failed). One failure does not stop the rest."""
+    """Build, here, each pending export no worker is on: its job's task was never enqueued or
+    its worker stopped (or it has no job at all). Returns (built, failed); one failure does not
+    stop the rest. A job that is queued or running as it should is left to its worker."""
     built = failed = 0
-    for export in DataExport.objects.filter(status=DataExport.Status.PENDING).order_by("pk"):
+    pending = DataExport.objects.filter(status=DataExport.Status.PENDING).select_related(
+        "controller", "requested_by"
+    )
+    for export in pending.order_by("pk"):
+        job = data_export_job(export=export)
+        if job is not None and not job.is_finished and not job.is_abandoned():
+            continue
         if dry_run:
             built += 1
             continue
-        try:
-            data_export_build(export=export)
-        except Exception as error:  # recorded on the export, so staff see why and can retry
-            with transaction.atomic():
-                export.refresh_from_db()
-                export.status = DataExport.Status.FAILED
-                export.error = f"{type(error).__name__}: {error}"[:2000]
-                history_save(export, by=None, reason="offboarding.export.failed")
-            failed += 1
+        if job is None or job.is_finished:
+            job = data_export_job_start(export=export, by=export.requested_by, enqueue=False)
         else:
+            job = job_requeue(job=job, enqueue=False)
+        try:
+            outcome = job_run_here(job)
+        except Exception:  # recorded on the export and its job, so its requester can retry
+            outcome = {"state": "failed"}
+        if outcome["state"] == "done":
             built += 1
+        elif outcome["state"] == "failed":
+            failed += 1
     return built, failed
 
 
@@ -371,11 +466,44 @@ COUNT_LABELS = {
     "users": "Customer user accounts erased (name and email, also in history)",
     "memberships_ended": "Portal memberships ended",
     "export_files": "Data export files deleted",
+    "document_files": "Documents made on request (PDFs) deleted",
 }
 
 
 def certificate_counts(*, request: DeletionRequest) -> list[tuple[str, int]]:
     return [(label, request.erased_counts.get(key, 0)) for key, label in COUNT_LABELS.items()]
+
+
+ERASURE_JOB = "offboarding.deletion_erasure"
+
+
+def deletion_erasure_check(*, request: DeletionRequest, by: User) -> None:
+    """What must hold before an erasure is handed to a worker (and again when it runs)."""
+    if not _is_privacy_officer(by):
+        raise ValidationError("Only a Privacy Officer can carry out a deletion.")
+    DELETION_WORKFLOW.check(request, Status.COMPLETED)
+    job = job_for(kind=ERASURE_JOB, request_id=request.pk)
+    if job is not None and not job.is_finished and not job.is_abandoned():
+        raise ValidationError(
+            f"The erasure of {request.controller}'s data is under way already: see its job."
+        )
+
+
+@transaction.atomic
+def deletion_erasure_start(*, request: DeletionRequest, by: User) -> Job:
+    """Hand the erasure of a confirmed request to a worker, as a job the officer follows."""
+    request = (
+        DeletionRequest.objects.select_for_update().select_related("controller").get(pk=request.pk)
+    )
+    deletion_erasure_check(request=request, by=by)
+    return job_start(
+        task=_tasks().erase_deletion_request,
+        kind=ERASURE_JOB,
+        title=f"Erasure of the data of {request.controller}",
+        by=by,
+        controller=request.controller,
+        arguments={"request_id": request.pk},
+    )
 
 
 @transaction.atomic
@@ -399,6 +527,7 @@ def deletion_request_execute(
     counts = _erase_tickets(controller, by=by, now=now)
     counts |= _erase_users(controller, by=by, now=now)
     counts["export_files"] = _erase_exports(controller, by=by)
+    counts["document_files"] = job_results_erase(controller=controller, by=by)
 
     controller.status = Controller.Status.TERMINATED
     controller.terminated_on = max(now.date(), controller.dpa_accepted_on or now.date())

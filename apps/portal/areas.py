@@ -56,6 +56,12 @@ PAGE_AREAS: dict[str, str] = {
     "data_export_download": NOT_FOR_AUDITORS,
     "deletion_request": NOT_FOR_AUDITORS,
     "deletion_cancel": NOT_FOR_AUDITORS,
+    # A long job's pages: only the person who started it opens them (apps.jobs.selectors), and
+    # only from a page their grant opened.
+    "job_detail": ANY_GRANT,
+    "job_status": ANY_GRANT,
+    "job_retry": ANY_GRANT,
+    "job_download": ANY_GRANT,
     # Customer audits.
     "audit_terms": TERMS,
     "audit_history": AuditArea.HISTORY,
@@ -65,6 +71,16 @@ PAGE_AREAS: dict[str, str] = {
     "audit_grant_create": NOT_FOR_AUDITORS,
     "audit_grant_revoke": NOT_FOR_AUDITORS,
     "audit_access_log": NOT_FOR_AUDITORS,
+    # The API's tokens and webhooks: the organisation's own business.
+    "api_token_list": NOT_FOR_AUDITORS,
+    "api_token_create": NOT_FOR_AUDITORS,
+    "api_token_revoke": NOT_FOR_AUDITORS,
+    "webhook_endpoint_list": NOT_FOR_AUDITORS,
+    "webhook_endpoint_create": NOT_FOR_AUDITORS,
+    "webhook_endpoint_detail": NOT_FOR_AUDITORS,
+    "webhook_endpoint_state": NOT_FOR_AUDITORS,
+    "webhook_endpoint_delete": NOT_FOR_AUDITORS,
+    "webhook_message_replay": NOT_FOR_AUDITORS,
     # Outside portal_view.
     "login": PUBLIC,
     "login_code": PUBLIC,

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.two_factor import has_confirmed_device
+from apps.accounts.zones import reader_zone
 from apps.controllers.models import Membership
 from apps.portal.audit_gate import audit_gate
 
@@ -123,6 +124,9 @@ def portal_view(
             request.membership = membership
             request.controller = membership.controller
             request.memberships = memberships
+            # Times in the reader's zone: its own, else its organisation's (the middleware
+            # could not know which organisation the request is for).
+            timezone.activate(reader_zone(request.user, default=membership.controller.zone))
             # An organisation that requires two factors of its admins: no page until they have
             # signed in with a code (or set up an authenticator to do so).
             if (

@@ -5,7 +5,17 @@ Each URL name is in apps/portal/areas.py, which says which audit area the page b
 
 from django.urls import path
 
-from apps.portal.views import audits, data, home, incidents, receipts, requests, signin
+from apps.portal.views import (
+    audits,
+    data,
+    home,
+    incidents,
+    integrations,
+    jobs,
+    receipts,
+    requests,
+    signin,
+)
 
 app_name = "portal"
 
@@ -70,6 +80,11 @@ urlpatterns = [
     ),
     path("data/deletion/", data.deletion_request, name="deletion_request"),
     path("data/deletion/<int:deletion_id>/cancel/", data.deletion_cancel, name="deletion_cancel"),
+    # Long jobs a customer user started (an export, a PDF): state, progress, result, retry.
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/status/", jobs.job_status_json, name="job_status"),
+    path("jobs/<int:job_id>/retry/", jobs.job_retry_view, name="job_retry"),
+    path("jobs/<int:job_id>/download/", jobs.job_download, name="job_download"),
     # Customer audits.
     path("audits/terms/", audits.audit_terms, name="audit_terms"),
     path("audits/", audits.audit_grant_list, name="audit_grant_list"),
@@ -79,6 +94,38 @@ urlpatterns = [
     path("audits/history/", audits.audit_history, name="audit_history"),
     path("audits/register-as-of/", audits.audit_register_as_of, name="audit_register_as_of"),
     path("audits/receipt/", receipts.audit_receipt, name="audit_receipt"),
+    # The API: tokens and webhook endpoints, for the organisation's admins.
+    path("api/tokens/", integrations.api_token_list, name="api_token_list"),
+    path("api/tokens/new/", integrations.api_token_create, name="api_token_create"),
+    path(
+        "api/tokens/<int:token_id>/revoke/",
+        integrations.api_token_revoke,
+        name="api_token_revoke",
+    ),
+    path("api/webhooks/", integrations.webhook_endpoint_list, name="webhook_endpoint_list"),
+    path(
+        "api/webhooks/new/", integrations.webhook_endpoint_create, name="webhook_endpoint_create"
+    ),
+    path(
+        "api/webhooks/<int:endpoint_id>/",
+        integrations.webhook_endpoint_detail,
+        name="webhook_endpoint_detail",
+    ),
+    path(
+        "api/webhooks/<int:endpoint_id>/state/",
+        integrations.webhook_endpoint_state,
+        name="webhook_endpoint_state",
+    ),
+    path(
+        "api/webhooks/<int:endpoint_id>/delete/",
+        integrations.webhook_endpoint_delete,
+        name="webhook_endpoint_delete",
+    ),
+    path(
+        "api/webhooks/<int:endpoint_id>/messages/<int:message_id>/replay/",
+        integrations.webhook_message_replay,
+        name="webhook_message_replay",
+    ),
     # Signing in and out, passwords, invitations, the second factor.
     path("login/", signin.PortalLoginView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login_code"),

@@ -3,18 +3,23 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.controllers.models import Controller
-from apps.core.admin import RegisterAdmin, RegisterTableAdminMixin, acting_user, run_per_row
+from apps.core.admin import (
+    RegisterAdmin,
+    RegisterTableAdminMixin,
+    acting_user,
+    job_start_view,
+    run_per_row,
+)
 from apps.core.history import history_stamp
-from apps.processors.documents import register_pdf, register_pdf_filename
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
 from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
-from apps.processors.services import processing_activity_transition
+from apps.processors.services import processing_activity_transition, register_pdf_start
 
 
 @admin.register(Processor)
@@ -134,13 +139,19 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
         extra_context["can_download_record"] = self.has_view_permission(request)
         return super().changelist_view(request, extra_context)
 
+    # The PDFs are made by a worker: these pages start the job and open its page, which links
+    # the file once it is made.
     def record_pdf_view(self, request):
         """The whole record, for every controller (Art. 30(2)), as a PDF."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        response = HttpResponse(register_pdf(), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{register_pdf_filename()}"'
-        return response
+        return job_start_view(
+            self,
+            request,
+            title="Record of processing, all controllers (PDF)",
+            text="The record of processing activities (Art. 30(2)) for every controller, as a PDF.",
+            start=lambda: register_pdf_start(controller=None, by=acting_user(request)),
+        )
 
     def controller_record_pdf_view(self, request, controller_id):
         """One controller's record (the activities that cover it), as the portal gives it them."""
@@ -150,10 +161,16 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
             and request.user.has_perm("controllers.view_controller")
         ):
             raise PermissionDenied
-        response = HttpResponse(register_pdf(controller=controller), content_type="application/pdf")
-        filename = register_pdf_filename(controller=controller)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return job_start_view(
+            self,
+            request,
+            title=f"Record of processing of {controller} (PDF)",
+            text=(
+                f"The record of processing activities (Art. 30(2)) of {controller}: the "
+                "activities that cover it, as the portal gives it them."
+            ),
+            start=lambda: register_pdf_start(controller=controller, by=acting_user(request)),
+        )
 
     def save_model(self, request, obj, form, change):
         # Editing an approved entry sends it back to review: an approval covers what was read.

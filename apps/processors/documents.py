@@ -1,6 +1,7 @@
 """The register as a document: the Art. 30(2) record as a PDF.
 
-Staff download these from the admin; the portal calls the same functions for its own controller.
+Staff and customers ask for it on a page and follow its making as a job (services.py,
+tasks.py); the same functions make it for the data export and the API.
 """
 
 from django.template.loader import render_to_string
@@ -16,12 +17,20 @@ def register_html(*, controller: Controller | None = None) -> str:
     return render_to_string("register/record_of_processing.html", context)
 
 
-def register_pdf(*, controller: Controller | None = None) -> bytes:
-    """The record of processing (Art. 30(2)) as a PDF: for one controller, or for all."""
+def pdf_from_html(html: str) -> bytes:
+    """A document's HTML laid out as a PDF (WeasyPrint): the slow part of every PDF."""
     # Imported here: WeasyPrint loads Pango at import time, which only this needs.
     from weasyprint import HTML
 
-    return HTML(string=register_html(controller=controller)).write_pdf()
+    return HTML(string=html).write_pdf()
+
+
+def register_pdf(*, controller: Controller | None = None) -> bytes:
+    """The record of processing (Art. 30(2)) as a PDF: for one controller, or for all.
+
+    Pages ask for it as a job (`register_pdf_start`); the data export's ZIP includes it.
+    """
+    return pdf_from_html(register_html(controller=controller))
 
 
 def register_pdf_filename(*, controller: Controller | None = None) -> str:

@@ -12,11 +12,15 @@ from apps.core.admin import (
     RegisterTableAdminMixin,
     acting_user,
     copy_saved_fields,
+    job_started_message,
     run_per_row,
 )
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
 from apps.subprocessors.resources import SubprocessorResource, TransferResource
+from apps.subprocessors.selectors import subprocessor_change_notice_job
 from apps.subprocessors.services import (
+    ANNOUNCED,
+    CANCELLED,
     OBJECTION_OUTCOMES,
     objection_check,
     objection_raise,
@@ -174,18 +178,26 @@ class SubprocessorChangeAdmin(RegisterAdmin):
             by=acting_user(request),
         )
         copy_saved_fields(obj, announced)
-        self.message_user(request, "Announced; every active controller is being e-mailed.")
+        job = subprocessor_change_notice_job(change=announced, notice=ANNOUNCED)
+        if job is not None:
+            job_started_message(request, job, "Announced; every active controller is e-mailed.")
 
     @admin.action(
         description="Cancel selected announced changes (customers are told)",
         permissions=["change"],
     )
     def cancel_changes(self, request: HttpRequest, queryset: QuerySet[SubprocessorChange]) -> None:
+        def cancel(change: SubprocessorChange) -> None:
+            subprocessor_change_cancel(change=change, by=acting_user(request))
+            job = subprocessor_change_notice_job(change=change, notice=CANCELLED)
+            if job is not None:
+                job_started_message(request, job, f"“{change}” is cancelled.")
+
         run_per_row(
             self,
             request,
             queryset.select_related("subprocessor"),
-            lambda change: subprocessor_change_cancel(change=change, by=acting_user(request)),
+            cancel,
             done="Cancelled {count} change(s); customers are e-mailed.",
         )
 

@@ -6,7 +6,12 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from apps.jobs.models import Job
+from apps.jobs.selectors import job_for
 from apps.subprocessors.models import Subprocessor, SubprocessorChange, Transfer
+
+# The kind of the job that e-mails every active controller about a change (services.py).
+NOTICE_JOB = "subprocessors.change_notice"
 
 
 def subprocessor_active_list() -> QuerySet[Subprocessor]:
@@ -46,3 +51,8 @@ def subprocessor_changes_published() -> QuerySet[SubprocessorChange]:
     return SubprocessorChange.objects.select_related("subprocessor", "replaces").order_by(
         "-announced_at", "-pk"
     )
+
+
+def subprocessor_change_notice_job(*, change: SubprocessorChange, notice: str) -> Job | None:
+    """The job that e-mails customers that `change` was announced (or cancelled)."""
+    return job_for(kind=NOTICE_JOB, change_id=change.pk, notice=notice)

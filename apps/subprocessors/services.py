@@ -4,6 +4,7 @@ The admin, the portal and the `apply_subprocessor_changes` command all come thro
 notice period, the objection window and the e-mails to customers hold whichever door is used.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -15,10 +16,12 @@ from apps.accounts.models import User
 from apps.controllers.models import Controller
 from apps.core.history import history_save
 from apps.core.workflow import Workflow
+from apps.jobs.models import Job
+from apps.jobs.services import job_start
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import Processor
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange
-from apps.subprocessors.selectors import subprocessor_changes_due
+from apps.subprocessors.selectors import NOTICE_JOB, subprocessor_changes_due
 
 Kind = SubprocessorChange.Kind
 ChangeStatus = SubprocessorChange.Status
@@ -79,6 +82,91 @@ def _change_summary(change: SubprocessorChange) -> str:
     return "\n".join(lines)
 
 
+# Notices of a change go to every active controller: a job does it (tasks.py), NOTICE_BATCH
+# controllers per transaction, so the page that announces returns at once and the person who
+# announced follows the job's progress. Run again, it sends nothing twice (the outbox's key).
+NOTICE_BATCH = 100
+ANNOUNCED = "announced"
+CANCELLED = "cancelled"
+
+
+def _tasks():
+    # Imported when a job starts, not with this module: tasks.py imports this module for the
+    # work its jobs run.
+    from apps.subprocessors import tasks
+
+    return tasks
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def _notice(change: SubprocessorChange, notice: str, reason: str) -> tuple[str, str, str]:
+    """The subject, body and kind of the e-mail about `change` (announced or cancelled)."""
+    subprocessor = change.subprocessor
+    if notice == ANNOUNCED:
+        return (
+            f"Subprocessor change: {change.get_kind_display().lower()} of {subprocessor.name}, "
+            f"effective {change.effective_at:%Y-%m-%d}",
+            f"{_processor_name()} announces a change to the subprocessors that process personal "
+            f"data on your behalf.\n\n{_change_summary(change)}\n\n{change.description}\n\n"
+            f"You may object to this change, with your reasons, until it takes effect on "
+            f"{_fmt(change.effective_at)}: in the customer portal, or by replying to this "
+            "message.",
+            "subprocessors.change_announced",
+        )
+    return (
+        f"Cancelled: {change.get_kind_display().lower()} of {subprocessor.name}",
+        f"{_processor_name()} has cancelled a subprocessor change it announced on "
+        f"{_fmt(change.announced_at)}. Nothing changes.\n\n{_change_summary(change)}"
+        + (f"\n\nWhy: {reason}" if reason else ""),
+        "subprocessors.change_cancelled",
+    )
+
+
+def subprocessor_change_notices_start(
+    *, change: SubprocessorChange, notice: str, by: User | None, reason: str = ""
+) -> Job:
+    """Queue the e-mail about `change` (ANNOUNCED or CANCELLED) to every active controller."""
+    count = Controller.objects.active().count()
+    return job_start(
+        task=_tasks().send_subprocessor_change_notices,
+        kind=NOTICE_JOB,
+        title=f"Notice of “{change}” ({notice}) to {count} active controller(s)",
+        by=by,
+        arguments={"change_id": change.pk, "notice": notice, "reason": reason},
+    )
+
+
+def subprocessor_change_notices_send(
+    *,
+    change: SubprocessorChange,
+    notice: str,
+    reason: str = "",
+    progress: Callable[[int, int], None] = _no_progress,
+) -> int:
+    """E-mail the contact and DPO of every active controller about `change`, NOTICE_BATCH
+    controllers per transaction; returns how many controllers. Each address gets it once,
+    however often this runs."""
+    subject, body, kind = _notice(change, notice, reason)
+    ids = list(Controller.objects.active().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), NOTICE_BATCH):
+        with transaction.atomic():
+            notification_enqueue(
+                recipients=_controller_addresses(
+                    Controller.objects.filter(pk__in=ids[start : start + NOTICE_BATCH])
+                ),
+                subject=subject,
+                body=body,
+                kind=kind,
+                related=change,
+                dedupe_key=f"{kind}:{change.pk}",
+            )
+        progress(min(start + NOTICE_BATCH, len(ids)), len(ids))
+    return len(ids)
+
+
 def subprocessor_change_check(*, change: SubprocessorChange) -> None:
     """Every rule an announcement must meet, as field errors a form can show.
 
@@ -120,7 +208,8 @@ def subprocessor_change_announce(
     by: User | None,
     now: datetime | None = None,
 ) -> SubprocessorChange:
-    """Announce a change at least the notice period ahead and e-mail every active controller."""
+    """Announce a change at least the notice period ahead; a job e-mails every active
+    controller (`subprocessor_change_notices_start`)."""
     change = SubprocessorChange(
         kind=kind,
         subprocessor=subprocessor,
@@ -131,25 +220,7 @@ def subprocessor_change_announce(
     )
     subprocessor_change_check(change=change)
     history_save(change, by=by, reason="subprocessors.change.announced")
-
-    processor = _processor_name()
-    notification_enqueue(
-        recipients=_controller_addresses(Controller.objects.active()),
-        subject=(
-            f"Subprocessor change: {change.get_kind_display().lower()} of {subprocessor.name}, "
-            f"effective {change.effective_at:%Y-%m-%d}"
-        ),
-        body=(
-            f"{processor} announces a change to the subprocessors that process personal data "
-            f"on your behalf.\n\n{_change_summary(change)}\n\n{change.description}\n\n"
-            f"You may object to this change, with your reasons, until it takes effect on "
-            f"{_fmt(change.effective_at)}: in the customer portal, or by replying to this "
-            "message."
-        ),
-        kind="subprocessors.change_announced",
-        related=change,
-        dedupe_key=f"subprocessors.change_announced:{change.pk}",
-    )
+    subprocessor_change_notices_start(change=change, notice=ANNOUNCED, by=by)
     return change
 
 
@@ -157,7 +228,7 @@ def subprocessor_change_announce(
 def subprocessor_change_cancel(
     *, change: SubprocessorChange, reason: str = "", by: User | None
 ) -> None:
-    """Withdraw an announced change; its open objections close and customers are told."""
+    """Withdraw an announced change; its open objections close and a job tells customers."""
     change = SubprocessorChange.objects.select_for_update().get(pk=change.pk)
     now = timezone.now()
     CHANGE_WORKFLOW.move(
@@ -174,19 +245,7 @@ def subprocessor_change_cancel(
                 "resolved_at": now,
             },
         )
-
-    notification_enqueue(
-        recipients=_controller_addresses(Controller.objects.active()),
-        subject=f"Cancelled: {change.get_kind_display().lower()} of {change.subprocessor.name}",
-        body=(
-            f"{_processor_name()} has cancelled a subprocessor change it announced on "
-            f"{_fmt(change.announced_at)}. Nothing changes.\n\n{_change_summary(change)}"
-            + (f"\n\nWhy: {reason}" if reason else "")
-        ),
-        kind="subprocessors.change_cancelled",
-        related=change,
-        dedupe_key=f"subprocessors.change_cancelled:{change.pk}",
-    )
+    subprocessor_change_notices_start(change=change, notice=CANCELLED, by=by, reason=reason)
 
 
 def objection_check(

@@ -17,6 +17,7 @@ GENESIS_HASH = "0" * 64
 class Door(models.TextChoices):
     ADMIN = "admin", "Admin"
     PORTAL = "portal", "Portal"
+    API = "api", "API"
     COMMAND = "command", "Command or job"
 
 

@@ -31,7 +31,11 @@ def current_door() -> str:
     request = getattr(HistoricalRecords.context, "request", None)
     if request is None:
         return Door.COMMAND
-    return Door.ADMIN if request.path.startswith("/admin/") else Door.PORTAL
+    if request.path.startswith("/admin/"):
+        return Door.ADMIN
+    if request.path.startswith("/api/"):
+        return Door.API
+    return Door.PORTAL
 
 
 def _lock_chain(using: str) -> None:

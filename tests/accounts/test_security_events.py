@@ -107,15 +107,25 @@ def test_password_reset_limit_per_client_covers_many_addresses(
     assert len(mailoutbox) == 3
 
 
-def test_downloads_are_recorded_as_exports(officer_client, officer):
+def test_downloads_are_recorded_as_exports(
+    officer_client, officer, django_capture_on_commit_callbacks
+):
     controller = ControllerFactory(legal_name="Acme Ltd")
-    response = officer_client.get(
-        reverse("admin:processors_processingactivity_controller_record_pdf", args=[controller.pk])
-    )
+    # The PDF is made by a job (tests/jobs); its page serves the file.
+    with django_capture_on_commit_callbacks(execute=True):
+        job_page = officer_client.post(
+            reverse(
+                "admin:processors_processingactivity_controller_record_pdf", args=[controller.pk]
+            )
+        )["Location"]
+    assert not SecurityEvent.objects.filter(kind="export").exists()  # nothing downloaded yet
+    download = job_page.replace("/change/", "/download/")
+    response = officer_client.get(download)
     assert response.status_code == 200
     event = SecurityEvent.objects.get(kind="export")
     assert event.user == officer
-    assert event.detail.endswith(".pdf")
+    assert event.detail.startswith("record-of-processing-acme-ltd-")
+    assert event.detail.endswith(f".pdf from {download}")
 
 
 def test_pages_are_not_recorded_as_exports(officer_client):

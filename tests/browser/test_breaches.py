@@ -132,7 +132,7 @@ def test_security_lead_records_and_notifies_a_breach_and_the_customer_acknowledg
     expect(customer.get_by_text("By Alex Acme on")).to_be_visible()
     customer.shoot("customer-acknowledged")
 
-    page.get_by_role("link", name=incident.reference).click()
+    page.get_by_role("link", name=incident.reference, exact=True).click()
     acme_row = page.locator("#notifications-group tr").filter(has_text="Acme Fitness Ltd")
     expect(acme_row).to_contain_text("Alex Acme")
     page.shoot("admin-acknowledged")

@@ -2,6 +2,7 @@
 Support Agent works the request in the admin; the customer sees the outcome."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -29,8 +30,9 @@ def test_customer_submits_an_erasure_replies_and_downloads_a_file(demo, new_page
     expect(page.get_by_role("heading", name="Submit a data-subject request")).to_be_visible()
     page.get_by_label("Type of request").select_option(label="Erasure (Art. 17)")
     page.get_by_label("How the person is known in your app").fill("user_erase_4711")
-    received = timezone.now() - timedelta(days=2)
-    page.get_by_label("When your organisation received the request (UTC)").fill(
+    # Typed as the customer reads times: in its organisation's zone (Acme is in London).
+    received = (timezone.now() - timedelta(days=2)).astimezone(ZoneInfo("Europe/London"))
+    page.get_by_label("When your organisation received the request (time in Europe/London)").fill(
         received.strftime("%Y-%m-%dT%H:%M")
     )
     page.get_by_label("What is asked").fill("Delete the account and its uploaded photos.")

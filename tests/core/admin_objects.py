@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from apps.accounts.roles import PRIVACY_OFFICER
 from apps.offboarding.models import DataExport, DeletionRequest
@@ -63,6 +64,12 @@ ADMIN_OBJECTS: dict[type[Model], Callable[[], Model]] = {
     AccessAttempt: _access(AccessAttempt),
     AccessLog: _access(AccessLog),
     AccessFailureLog: _access(AccessFailureLog),
+    DBTaskResult: lambda: DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {"ids": [1]}},
+        task_path="apps.notifications.tasks.deliver_notifications",
+        backend_name="default",
+        run_after=get_date_max(),
+    ),
 }
 
 REGISTERED = list(admin.site._registry)

@@ -118,4 +118,10 @@ def test_a_sidebar_link_of_the_outbox_is_offered_and_a_body_lookup_is_not(superu
     model_admin = admin.site._registry[Notification]
     request = RequestFactory().get("/")
     request.user = superuser
-    assert offered_lookups(model_admin, request) == {"status__exact", "status__isnull", "kind"}
+    assert offered_lookups(model_admin, request) == {
+        "status__exact",
+        "status__isnull",
+        "delivery",
+        "channel",
+        "kind",
+    }

@@ -1,10 +1,11 @@
 """The busiest admin change and history pages, and the trail, cost an exact number of queries.
 
-Every admin page pays a base: the session, the user, the staff second factor's device, and at the
-end the session's save (SESSION_SAVE_EVERY_REQUEST: its own savepoint, UPDATE, release), plus the
-request's savepoint (ATOMIC_REQUESTS, inside the test's transaction). The counts below include
-those, on SQLite and PostgreSQL alike; a superuser's permissions are not read. Each page is
-opened once before it is counted, so per-process caches (content types, site) are warm.
+Every admin page pays a base: the session, and the user read with its permissions and its
+confirmed second-factor devices (apps.accounts.backends: the session's device is checked against
+them with no query of its own), plus the request's savepoint (ATOMIC_REQUESTS, inside the test's
+transaction). The session is not saved again within SESSION_REFRESH_SECONDS of its last save.
+The counts below include those, on SQLite and PostgreSQL alike. Each page is opened once before
+it is counted, so per-process caches (content types, site) are warm.
 """
 
 import pytest
@@ -47,14 +48,13 @@ def test_breach_incident_change_page_reads_each_many_to_many_field_once(
         BreachUpdateDelivery.objects.create(update=update, controller=controller)
     url = reverse("admin:breaches_breachincident_change", args=[incident.pk])
     warm(superuser_client, url)
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the incident with its clocks, owner and
-    # who confirmed; 6 the data categories and 7 the data subject categories (every choice, the
-    # selected ones marked); the selected 8 affected subprocessors, 9 activities and
-    # 10 controllers (reused by their autocompletes); 11 the notices with their controllers and
-    # who acknowledged; 12 the updates with their authors; 13 the deliveries with their
-    # controllers; 14 release; 15 the owner's choices (staff); 16 the proposed controllers (one
-    # query); 17 savepoint, 18 session update, 19 release.
-    with django_assert_num_queries(19):
+    # 1 session, 2 user, 3 savepoint, 4 the incident with its clocks, owner and who confirmed;
+    # 5 the data categories and 6 the data subject categories (every choice, the selected ones
+    # marked); the selected 7 affected subprocessors, 8 activities and 9 controllers (reused by
+    # their autocompletes); 10 the notices with their controllers and who acknowledged; 11 the
+    # updates with their authors; 12 the deliveries with their controllers; 13 release; 14 the
+    # owner's choices (staff); 15 the proposed controllers (one query).
+    with django_assert_num_queries(15):
         response = superuser_client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
@@ -70,12 +70,11 @@ def test_processing_activity_change_page_reads_each_many_to_many_field_once(
     activity.subprocessors.set(factories.SubprocessorFactory.create_batch(2))
     url = reverse("admin:processors_processingactivity_change", args=[activity.pk])
     warm(superuser_client, url)
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the activity; 6 the data categories,
-    # 7 data subject categories, 8 subprocessors and 9 security measures (every choice, the
-    # selected ones marked); 10 the selected controllers (reused by the autocomplete);
-    # 11 release; 12 the processor's autocomplete (the selected processor); 13 savepoint,
-    # 14 session update, 15 release.
-    with django_assert_num_queries(15):
+    # 1 session, 2 user, 3 savepoint, 4 the activity; 5 the data categories, 6 data subject
+    # categories, 7 subprocessors and 8 security measures (every choice, the selected ones
+    # marked); 9 the selected controllers (reused by the autocomplete); 10 release; 11 the
+    # processor's autocomplete (the selected processor).
+    with django_assert_num_queries(11):
         response = superuser_client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
@@ -109,12 +108,11 @@ def test_breach_incident_history_page_reads_its_many_to_many_history_in_one_quer
         incident.save()
     url = reverse("admin:breaches_breachincident_history", args=[incident.pk])
     warm(superuser_client, url)
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the incident, 6 count and 7 the page of
-    # its history rows with who changed them, 8 the five many-to-many fields' history rows (one
-    # UNION ALL), the objects the changes name, one query per model: 9 the users (owner, who
-    # confirmed), 10 the controllers and 11 the data categories (the creation row lists them);
-    # 12 release, 13 savepoint, 14 session update, 15 release.
-    with django_assert_num_queries(15):
+    # 1 session, 2 user, 3 savepoint, 4 the incident, 5 count and 6 the page of its history rows
+    # with who changed them, 7 the five many-to-many fields' history rows (one UNION ALL), the
+    # objects the changes name, one query per model: 8 the users (owner, who confirmed), 9 the
+    # controllers and 10 the data categories (the creation row lists them); 11 release.
+    with django_assert_num_queries(11):
         response = superuser_client.get(url)
     assert response.status_code == 200
     assert "affected controllers" in response.content.decode().lower()
@@ -130,11 +128,10 @@ def test_dsar_ticket_history_page_names_its_users_in_one_query(
         ticket.save()
     url = reverse("admin:dsar_dsarticket_history", args=[ticket.pk])
     warm(superuser_client, url)
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the ticket, 6 count and 7 the page of its
-    # history rows with their controllers, submitters, assignees and who changed them; the
-    # values the changes name: 8 the controllers, 9 the users (assignees, one query);
-    # 10 release, 11 savepoint, 12 session update, 13 release.
-    with django_assert_num_queries(13):
+    # 1 session, 2 user, 3 savepoint, 4 the ticket, 5 count and 6 the page of its history rows
+    # with their controllers, submitters, assignees and who changed them; the values the changes
+    # name: 7 the controllers, 8 the users (assignees, one query); 9 release.
+    with django_assert_num_queries(9):
         response = superuser_client.get(url)
     assert response.status_code == 200
 
@@ -154,17 +151,17 @@ def test_the_trail_of_one_controller_names_it_without_another_query(
 
     add(2)
     warm(superuser_client, url)
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the page of entries (a keyset page, no
-    # count) with their controllers and each one's previous history row id; one per history
-    # model on the page: 6 the controller's and 7 the memberships' history rows; 8 the users the
-    # memberships name (the controller is the entries' own: no query); 9 release, 10 savepoint,
-    # 11 session update, 12 release. The controller filter is picked by name: 13 the chosen
-    # controller is read to check the choice and 14 again to show its name in the picker.
-    with django_assert_num_queries(14):
+    # 1 session, 2 user, 3 savepoint, 4 the page of entries (a keyset page, no count) with their
+    # controllers and each one's previous history row id; one per history model on the page:
+    # 5 the controller's and 6 the memberships' history rows; 7 the users the memberships name
+    # (the controller is the entries' own: no query); 8 release. The controller filter is picked
+    # by name: 9 the chosen controller is read to check the choice and 10 again to show its name
+    # in the picker.
+    with django_assert_num_queries(10):
         response = superuser_client.get(url)
     assert response.status_code == 200
     add(48)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(10):
         response = superuser_client.get(url)
     assert response.status_code == 200
     assert controller.legal_name in response.content.decode()
@@ -184,18 +181,17 @@ def test_dsar_ticket_change_page_does_not_read_the_ticket_again_per_inline_row(
                 ticket=ticket, subprocessor=factories.SubprocessorFactory()
             )
 
-    # 1 session, 2 user, 3 OTP device, 4 savepoint, 5 the ticket; 6 the timeline with its
-    # authors, 7 the pauses, 8 the attachments with who added them, 9 the propagations with their
-    # subprocessors, each row naming the ticket without a query; 10 release; 11 the controller's
-    # autocomplete (the selected controller), 12 the assignee's choices (active staff);
-    # 13 savepoint, 14 session update, 15 release.
+    # 1 session, 2 user, 3 savepoint, 4 the ticket; 5 the timeline with its authors, 6 the
+    # pauses, 7 the attachments with who added them, 8 the propagations with their
+    # subprocessors, each row naming the ticket without a query; 9 release; 10 the controller's
+    # autocomplete (the selected controller), 11 the assignee's choices (active staff).
     propagate(2)
     warm(superuser_client, url)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(11):
         response = superuser_client.get(url)
     assert response.status_code == 200
     propagate(48)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(11):
         response = superuser_client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count(ticket.reference) >= 50

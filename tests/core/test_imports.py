@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from apps.data_categories.models import DataCategory
@@ -37,9 +38,12 @@ def upload(client, model, content: bytes, *, filename="import.csv", fmt="CSV"):
 
 
 def confirm(client, model, preview):
+    """Confirm the previewed import. It runs as a job (tests/jobs): here, as a worker would,
+    once the request has committed."""
     form = preview.context["confirm_form"]
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_process_import")
-    return client.post(url, form.initial)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, form.initial)
 
 
 def test_a_good_file_is_previewed_then_written_with_the_importing_user(officer_client, officer):

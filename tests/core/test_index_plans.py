@@ -49,9 +49,9 @@ def big_lists():
         "outbox by status": outbox.filter(status="pending"),
         "outbox by kind": outbox.filter(kind="dsar.reply"),
         "outbox search": outbox.filter(recipient__icontains="customer00042"),
-        "outbox due to send": Notification.objects.filter(
-            status="pending", next_attempt_at__lte=now
-        ).order_by("next_attempt_at"),
+        "outbox due to send (the senders' claim)": Notification.objects.due(now).order_by(
+            "next_attempt_at", "id"
+        ),
         "trail": TrailEntry.objects.newest_first(),
         "trail of one controller": TrailEntry.objects.for_controller(1).newest_first(),
         "trail of one object": TrailEntry.objects.filter(

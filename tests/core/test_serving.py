@@ -9,7 +9,7 @@ from django.test import override_settings
 def test_health_answers_ok_when_the_database_does(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json()["status"] == "ok" and response.json()["database"] == "ok"
 
 
 def test_health_answers_503_when_the_database_does_not(client, db):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, ROLE_NAMES, SECURITY_LEAD, SUPPORT_AGENT
 from apps.dsar.models import DsarTicket
+from tests.clock import freeze_now
 from tests.factories import DsarTicketFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,13 +176,15 @@ def test_change_form_extension_and_reply(client, support_agent):
     assert set(ticket.timeline.values_list("kind", flat=True)) == {"extension", "reply"}
 
 
-def test_work_queue_shows_days_overdue_and_filters(client, support_agent):
+def test_work_queue_shows_days_overdue_and_filters(client, support_agent, monkeypatch):
+    freeze_now(monkeypatch)  # Tuesday 10 Mar 2026, noon UTC; the controllers are in Ireland
     client.force_login(support_agent)
-    late = DsarTicketFactory(received_at=timezone.now() - timedelta(days=40))
-    soon = DsarTicketFactory(received_at=timezone.now() - timedelta(days=27))
-    later = DsarTicketFactory(received_at=timezone.now() - timedelta(days=1))
+    # Due Monday 2 Mar (28 Feb is a Saturday), Monday 16 Mar, Friday 10 Apr.
+    late = DsarTicketFactory(received_at=datetime(2026, 1, 28, 10, tzinfo=UTC))
+    soon = DsarTicketFactory(received_at=datetime(2026, 2, 16, 10, tzinfo=UTC))
+    later = DsarTicketFactory(received_at=datetime(2026, 3, 10, 9, tzinfo=UTC))
     page = client.get(CHANGELIST).content.decode()
-    assert "days overdue" in page
+    assert "8 days overdue" in page and "6 days left" in page and "31 days left" in page
     assert page.index(late.reference) < page.index(soon.reference) < page.index(later.reference)
     overdue = client.get(CHANGELIST, {"deadline": "overdue"}).content.decode()
     assert late.reference in overdue and soon.reference not in overdue

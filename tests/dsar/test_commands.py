@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -9,6 +9,7 @@ from apps.dsar.models import SCRUBBED, DsarTicket
 from apps.dsar.services import dsar_propagation_update, dsar_ticket_transition
 from apps.notifications.models import Notification
 from apps.trail.models import TrailScrub
+from tests.clock import freeze_now
 from tests.factories import DsarTicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +21,15 @@ def run(command, *args):
     return out.getvalue()
 
 
-def test_reminders_warn_assignees_once_per_ticket_and_threshold():
-    overdue = DsarTicketFactory(received_at=timezone.now() - timedelta(days=40))
-    soon = DsarTicketFactory(received_at=timezone.now() - timedelta(days=29))
-    DsarTicketFactory(received_at=timezone.now() - timedelta(days=1))  # not due yet
-    closed = DsarTicketFactory(received_at=timezone.now() - timedelta(days=40), status="withdrawn")
+def test_reminders_warn_assignees_once_per_ticket_and_threshold(monkeypatch):
+    freeze_now(monkeypatch)  # Tuesday 10 Mar 2026, noon UTC; the controllers are in Ireland
+    # Due Monday 2 Mar (28 Feb is a Saturday): overdue. Due Thursday 12 Mar: within 3 days.
+    overdue = DsarTicketFactory(received_at=datetime(2026, 1, 28, 10, tzinfo=UTC))
+    soon = DsarTicketFactory(received_at=datetime(2026, 2, 12, 10, tzinfo=UTC))
+    DsarTicketFactory(received_at=datetime(2026, 3, 9, 10, tzinfo=UTC))  # due 9 Apr
+    closed = DsarTicketFactory(
+        received_at=datetime(2026, 1, 28, 10, tzinfo=UTC), status="withdrawn"
+    )
     out = run("send_reminders")
     assert "warned of 1 ticket(s) due within 3 day(s) and 1 overdue" in out
     sent = dict(Notification.objects.values_list("recipient", "kind"))
@@ -33,13 +38,17 @@ def test_reminders_warn_assignees_once_per_ticket_and_threshold():
         soon.assignee.email: "dsar.reminder.due_soon",
     }
     assert closed.assignee.email not in sent
+    body = Notification.objects.get(kind="dsar.reminder.due_soon").body
+    assert "2 days left (statutory deadline 12 Mar 2026, 23:59 GMT (Europe/Dublin))" in body
     again = run("send_reminders")
     assert "warned of 0 ticket(s) due within 3 day(s) and 0 overdue; 2 already warned" in again
     assert Notification.objects.count() == 2
 
 
-def test_reminders_dry_run_sends_nothing_and_days_option_widens_the_window():
-    DsarTicketFactory(received_at=timezone.now() - timedelta(days=25))
+def test_reminders_dry_run_sends_nothing_and_days_option_widens_the_window(monkeypatch):
+    freeze_now(monkeypatch)
+    # 16 Mar is a Monday, 6 days on; 4 days on counting from the weekend's end would be wrong.
+    DsarTicketFactory(received_at=datetime(2026, 2, 16, 10, tzinfo=UTC))
     assert "would warn of 0 ticket(s)" in run("send_reminders", "--dry-run")
     assert "would warn of 1 ticket(s) due within 7 day(s)" in run(
         "send_reminders", "--dry-run", "--days", "7"

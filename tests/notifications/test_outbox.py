@@ -6,8 +6,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.notifications.delivery import retry_delay
 from apps.notifications.models import Notification
-from apps.notifications.services import notification_enqueue, retry_delay
+from apps.notifications.services import notification_enqueue
 from tests.factories import ControllerFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,48 @@ def test_sensitive_messages_are_hidden_from_staff_and_erased_once_sent(
     assert notification.status == "sent" and notification.body == ""
     history_fields = {f.name for f in Notification.history.model._meta.get_fields()}
     assert "body" not in history_fields
+
+
+def test_the_admin_shows_messages_queued_being_sent_failed_and_delivered(officer_client, settings):
+    from apps.notifications.delivery import notification_claim, notifications_deliver
+
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    settings.EMAIL_BACKEND = DOWN
+    enqueue(recipients=["failed@customer.test"], subject="Refused notice")
+    notifications_deliver()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    enqueue(recipients=["sent@customer.test"], subject="Delivered notice")
+    notifications_deliver()
+    enqueue(recipients=["claimed@customer.test"], subject="Notice in flight")
+    notification_claim()  # a worker holds it now
+    enqueue(recipients=["queued@customer.test"], subject="Waiting notice")
+
+    url = reverse("admin:notifications_notification_changelist")
+    page = officer_client.get(url).content.decode()
+    subjects = ["Refused notice", "Delivered notice", "Notice in flight", "Waiting notice"]
+    rows = {s: row for row in page.split("<tr")[1:] for s in subjects if f">{s}<" in row}
+    assert "Failed (gave up)" in rows["Refused notice"]
+    assert "ConnectionRefusedError: mail server down" in rows["Refused notice"]
+    assert "Delivered" in rows["Delivered notice"]
+    assert "Being sent" in rows["Notice in flight"]
+    assert "Queued" in rows["Waiting notice"]
+
+    sending = officer_client.get(url, {"delivery": "sending"}).content.decode()
+    assert "Notice in flight" in sending and "Waiting notice" not in sending
+    page = officer_client.get(url, {"channel": "email", "status__exact": "failed"})
+    assert "Refused notice" in page.content.decode()
+    assert "Delivered notice" not in page.content.decode()
+
+
+def test_a_message_a_worker_is_sending_is_not_retried_from_the_admin(officer_client):
+    from apps.notifications.delivery import notification_claim
+
+    (notification,) = enqueue(subject="In flight")
+    notification_claim()
+    url = reverse("admin:notifications_notification_changelist")
+    response = officer_client.post(
+        url, {"action": "retry_now", "_selected_action": [notification.pk]}, follow=True
+    )
+    assert "A worker is sending it right now" in response.content.decode()
+    notification.refresh_from_db()
+    assert notification.attempts == 1 and notification.claim_token is not None

@@ -190,16 +190,21 @@ def data_of_a(controller_a, controller_b, owner, member, officer):
     }
 
 
-def erase_through_the_admin(officer_client, controller_a):
+def erase_through_the_admin(officer_client, controller_a, capture_on_commit):
+    """Confirm and erase through the admin's action; the erasure is a job, run here as a worker
+    would once the request has committed."""
     deletion = DeletionRequestFactory(
         controller=controller_a, cooling_off_ends_at=timezone.now() - timedelta(minutes=1)
     )
-    response = officer_client.post(
-        CHANGELIST,
-        {"action": "confirm_and_erase", "_selected_action": [deletion.pk]},
-        follow=True,
-    )
-    assert "Erased, certificate issued: 1 request(s)." in messages_of(response)
+    with capture_on_commit() as callbacks:
+        response = officer_client.post(
+            CHANGELIST,
+            {"action": "confirm_and_erase", "_selected_action": [deletion.pk]},
+            follow=True,
+        )
+    assert "Confirmed, erasure queued: 1 request(s)." in messages_of(response)
+    for callback in callbacks:
+        callback()
     deletion.refresh_from_db()
     return deletion
 
@@ -216,7 +221,10 @@ def test_after_the_cooling_off_a_privacy_officer_confirms_and_the_data_is_erased
     stored = data_of_a["attachment"].file.name
     storage = data_of_a["attachment"].file.storage
     with django_capture_on_commit_callbacks(execute=True):
-        deletion = erase_through_the_admin(officer_client, controller_a)
+        deletion = erase_through_the_admin(
+            officer_client, controller_a, django_capture_on_commit_callbacks
+        )
+    deletion.refresh_from_db()
 
     assert deletion.status == Status.COMPLETED
     assert (deletion.confirmed_by, deletion.completed_at is not None) == (officer, True)
@@ -227,6 +235,7 @@ def test_after_the_cooling_off_a_privacy_officer_confirms_and_the_data_is_erased
         "users": 1,
         "memberships_ended": 2,
         "export_files": 1,
+        "document_files": 0,
     }
     # Tickets: the identifier and details are gone, from the ticket and every history row.
     ticket = DsarTicket.objects.get(pk=data_of_a["ticket"].pk)
@@ -269,9 +278,16 @@ def test_after_the_cooling_off_a_privacy_officer_confirms_and_the_data_is_erased
 
 
 def test_the_certificate_is_a_pdf_staff_download_and_its_facts_are_mailed(
-    officer_client, staff_auditor, client, controller_a, data_of_a
+    officer_client,
+    staff_auditor,
+    client,
+    controller_a,
+    data_of_a,
+    django_capture_on_commit_callbacks,
 ):
-    deletion = erase_through_the_admin(officer_client, controller_a)
+    deletion = erase_through_the_admin(
+        officer_client, controller_a, django_capture_on_commit_callbacks
+    )
     url = reverse("admin:offboarding_deletionrequest_certificate", args=[deletion.pk])
     response = officer_client.get(url)
     assert response.status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.models import SecurityEvent
+from apps.jobs.models import Job
 from tests.factories import SecurityMeasureFactory, SubprocessorFactory, TransferFactory
 from tests.portal.conftest import approved_activity
 
@@ -27,18 +28,26 @@ def csv_text(response) -> str:
 
 
 def test_record_pdf_is_the_controllers_own_and_the_download_is_recorded(
-    client, owner, controller_a, records
+    client, owner, controller_a, records, django_capture_on_commit_callbacks
 ):
     client.force_login(owner)
-    response = client.get(reverse("portal:record_pdf", kwargs={"controller_id": controller_a.pk}))
+    # The PDF is made by a job (tests/jobs): its page links the file once it is made.
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            reverse("portal:record_pdf", kwargs={"controller_id": controller_a.pk})
+        )
+    job = Job.objects.get()
+    assert started["Location"] == reverse("portal:job_detail", kwargs={"job_id": job.pk})
+    download = reverse("portal:job_download", kwargs={"job_id": job.pk})
+    response = client.get(download)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert "record-of-processing-alpha-apps-ltd" in response["Content-Disposition"]
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.EXPORT)
     assert event.user == owner
     assert "record-of-processing-alpha-apps-ltd" in event.detail
-    assert f"/portal/data/{controller_a.pk}/record.pdf" in event.detail
+    assert download in event.detail
 
 
 @pytest.mark.parametrize(

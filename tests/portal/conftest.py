@@ -7,6 +7,12 @@ from django.utils import timezone
 from apps.breaches.services import breach_controllers_confirm, breach_notify_controllers
 from apps.controllers.models import Membership
 from apps.dsar.services import dsar_attachment_add
+from apps.integrations.models import WebhookEvent
+from apps.integrations.services import (
+    api_token_create,
+    webhook_endpoint_create,
+    webhook_event_record,
+)
 from apps.processors.models import ProcessingActivity
 from tests.factories import (
     AuditGrantFactory,
@@ -15,6 +21,7 @@ from tests.factories import (
     DataExportFactory,
     DeletionRequestFactory,
     DsarTicketFactory,
+    JobFactory,
     MembershipFactory,
     ProcessingActivityFactory,
     StaffFactory,
@@ -102,7 +109,7 @@ def user_without_membership(db):
 
 
 @pytest.fixture
-def objects_of_a(controller_a, activity_of_a):
+def objects_of_a(controller_a, activity_of_a, owner):
     """kwarg name → the value that points at an object of controller A."""
     colleague = MembershipFactory(
         controller=controller_a, role=Membership.Role.MEMBER, user__email="colleague@alpha.test"
@@ -121,6 +128,27 @@ def objects_of_a(controller_a, activity_of_a):
     breach_controllers_confirm(incident=incident, by=staff)
     breach_notify_controllers(incident=incident, by=staff)
     grant = AuditGrantFactory(controller=controller_a, auditor__email="grantee@alpha.test")
+    token_maker = MembershipFactory(
+        controller=controller_a, role=Membership.Role.ADMIN, user__email="tokens@alpha.test"
+    ).user
+    token = api_token_create(
+        name="Alpha help desk",
+        scope="read",
+        expires_at=timezone.now() + timedelta(days=30),
+        controller=controller_a,
+        by=token_maker,
+    ).token
+    endpoint, _ = webhook_endpoint_create(
+        controller=controller_a,
+        url="https://hooks.alpha.example/records",
+        events=[WebhookEvent.REQUEST_STATUS_CHANGED],
+        by=token_maker,
+    )
+    (message,) = webhook_event_record(
+        event_type=WebhookEvent.REQUEST_STATUS_CHANGED,
+        data={"request": ticket.reference},
+        controllers=[controller_a.pk],
+    )
     return {
         "activity_id": activity_of_a.pk,
         "membership_id": colleague.pk,
@@ -131,4 +159,9 @@ def objects_of_a(controller_a, activity_of_a):
         "export_id": DataExportFactory(controller=controller_a, ready=True).pk,
         "deletion_id": DeletionRequestFactory(controller=controller_a).pk,
         "grant_id": grant.pk,
+        "token_id": token.pk,
+        "endpoint_id": endpoint.pk,
+        "message_id": message.pk,
+        # A PDF made for A's admin (the owner fixture): its job page and file.
+        "job_id": JobFactory(controller=controller_a, started_by=owner, with_file=True).pk,
     }

@@ -26,6 +26,7 @@ POST_ONLY = {
     "switch_controller",
     "logout",
     "breach_incident_acknowledge",
+    "job_retry",
     "two_factor_disable",
     "two_factor_policy",
 }

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.jobs.models import Job
 from apps.processors.documents import register_html, register_pdf
 from apps.processors.models import ProcessingActivity
 from apps.subprocessors.models import Subprocessor
@@ -66,22 +67,37 @@ def test_register_pdf_is_a_pdf(record):
     assert len(pdf) > 1000
 
 
-def test_staff_download_the_record_from_the_controller_page(officer_client, record):
+def made_by_its_job(client, url, capture_on_commit):
+    """The PDF page starts a job (tests/jobs); its file, once made, downloads from the job."""
+    assert client.get(url).status_code == 200  # the page with the button
+    with capture_on_commit(execute=True):
+        started = client.post(url)
+    job = Job.objects.latest("pk")
+    assert started["Location"] == reverse("admin:jobs_job_change", args=[job.pk])
+    return client.get(reverse("admin:jobs_job_download", args=[job.pk]))
+
+
+def test_staff_download_the_record_from_the_controller_page(
+    officer_client, record, django_capture_on_commit_callbacks
+):
     acme = record[0]
     page = officer_client.get(reverse("admin:controllers_controller_change", args=[acme.pk]))
     url = reverse("admin:processors_processingactivity_controller_record_pdf", args=[acme.pk])
     assert url in page.content.decode()
-    response = officer_client.get(url)
+    response = made_by_its_job(officer_client, url, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "acme-fitness-ltd" in response["Content-Disposition"]
 
 
-def test_the_record_for_all_is_linked_from_the_activity_list(officer_client, record):
+def test_the_record_for_all_is_linked_from_the_activity_list(
+    officer_client, record, django_capture_on_commit_callbacks
+):
     page = officer_client.get(reverse("admin:processors_processingactivity_changelist"))
     url = reverse("admin:processors_processingactivity_record_pdf")
     assert url in page.content.decode()
-    assert officer_client.get(url).content.startswith(b"%PDF")
+    response = made_by_its_job(officer_client, url, django_capture_on_commit_callbacks)
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
 def test_staff_without_view_on_activities_cannot_download_the_record(client, record):

@@ -45,14 +45,18 @@ def announce(subprocessor, *, days=31, kind=Kind.ADD, replaces=None, by=None):
     )
 
 
-def test_announcement_emails_contact_and_dpo_of_every_active_controller(officer):
+def test_announcement_emails_contact_and_dpo_of_every_active_controller(
+    officer, django_capture_on_commit_callbacks
+):
     active = ControllerFactory(contact_email="privacy@a.test", dpo_email="dpo@a.test")
     ControllerFactory(
         contact_email="gone@b.test",
         status=Controller.Status.TERMINATED,
         terminated_on=date(2026, 2, 1),
     )
-    change = announce(proposed(name="Fastly"), by=officer)
+    # The e-mails are queued by a job (tests/jobs), run here once the announcement commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        change = announce(proposed(name="Fastly"), by=officer)
 
     recipients = set(
         Notification.objects.filter(kind="subprocessors.change_announced").values_list(
@@ -157,11 +161,14 @@ def test_resolving_without_a_resolution_is_refused(officer):
         )
 
 
-def test_cancelling_a_change_closes_its_open_objections_and_tells_customers(officer):
+def test_cancelling_a_change_closes_its_open_objections_and_tells_customers(
+    officer, django_capture_on_commit_callbacks
+):
     controller = ControllerFactory()
     objection = ObjectionFactory(controller=controller)
     change = objection.change
-    subprocessor_change_cancel(change=change, reason="We chose another provider.", by=officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        subprocessor_change_cancel(change=change, reason="We chose another provider.", by=officer)
 
     change.refresh_from_db()
     objection.refresh_from_db()
@@ -260,12 +267,15 @@ def test_admin_add_form_shows_the_notice_period_error_and_writes_nothing(officer
     assert not Notification.objects.exists()
 
 
-def test_admin_add_form_announces_and_emails_customers(officer_client, officer):
+def test_admin_add_form_announces_and_emails_customers(
+    officer_client, officer, django_capture_on_commit_callbacks
+):
     controller = ControllerFactory()
     url = reverse("admin:subprocessors_subprocessorchange_add")
-    response = officer_client.post(
-        url, announce_form(proposed(), timezone.now() + timedelta(days=45))
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            url, announce_form(proposed(), timezone.now() + timedelta(days=45))
+        )
     assert response.status_code == 302
     change = SubprocessorChange.objects.get()
     assert change.history.latest().history_user == officer

@@ -15,13 +15,15 @@ LABEL = "controllers.historicalcontroller"
 
 
 def hash_without(row, name) -> str:
-    """The content hash the chain gave this row when the column `name` did not exist."""
+    """The content hash the chain gave this row when the column `name` did not exist: its
+    columns of the time (the others, added since, are empty on this row)."""
+    then = chain.HASHED_FIELDS[LABEL] - {name}
     content = {
         "model": LABEL,
         "row": {
             f.attname: plain_value(f.value_from_object(row))
             for f in row._meta.concrete_fields
-            if f.attname != name
+            if f.attname in then
         },
         "m2m": {},
     }

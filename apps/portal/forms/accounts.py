@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from apps.accounts.forms import IdentityEmailField
+from apps.accounts.forms import IdentityEmailField, TimeZoneChoiceField
 from apps.accounts.models import User
 from apps.accounts.services import password_reset_request_record
 from apps.notifications.services import notification_enqueue
@@ -101,3 +101,16 @@ class PortalPasswordResetForm(PasswordResetForm):
                 kind="portal.password_reset",
                 sensitive=True,
             )
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a customer user reads times in; empty follows the organisation's."""
+
+    def __init__(self, *args, organisation_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = TimeZoneChoiceField(
+            blank_label=f"Your organisation's ({organisation_zone})",
+            label="Your time zone",
+            help_text="Times on these pages are shown in this zone. Deadlines still end at "
+            "midnight where your organisation is.",
+        )

@@ -21,9 +21,11 @@ class PortalTicketSubmitForm(forms.Form):
         max_length=200,
         help_text="A user id or the email address the account uses. No other personal data.",
     )
+    # Read in the zone active for the request (the reader's); the label names it.
     received_at = forms.DateTimeField(
-        label="When your organisation received the request (UTC)",
-        help_text="The one-month deadline of Art. 12(3) runs from here. Not in the future.",
+        label="When your organisation received the request",
+        help_text="The one-month deadline of Art. 12(3) runs from the day after. Not in the "
+        "future.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     details = forms.CharField(
@@ -33,6 +35,11 @@ class PortalTicketSubmitForm(forms.Form):
         help_text="Describe the request without further personal data about the person.",
     )
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, zone_name: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["received_at"]
+        field.label = f"When your organisation received the request (time in {zone_name})"
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]

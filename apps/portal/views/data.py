@@ -6,17 +6,19 @@ controller's export or request is a 404.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.resources import resource_table_csv
+from apps.jobs.selectors import job_portal_list
 from apps.offboarding import selectors, services
 from apps.offboarding.models import DataExport, DeletionRequest
 from apps.portal.areas import page_open
 from apps.portal.forms.data import DeletionRequestForm
-from apps.portal.tenancy import MANAGE_ROLES, portal_view
-from apps.processors.documents import register_pdf, register_pdf_filename
+from apps.portal.tenancy import ALL_ROLES, MANAGE_ROLES, portal_view
+from apps.processors.services import register_pdf_start
 
 
 def _own_controller(request, controller_id: int):
@@ -33,14 +35,24 @@ def data_overview(request):
     # Exports and deletions are the organisation's own business: an auditor under a grant is
     # shown neither (the template asks the same question), so they are not read for one.
     own_business = page_open(request, "data_export_request")
+    exports = list(selectors.data_export_list(controller=controller)[:10]) if own_business else []
+    # Each export the reader asked for links to the job that builds it (one query for all).
+    export_jobs = (
+        {
+            job.arguments.get("export_id"): job
+            for job in job_portal_list(controller=controller, user=request.user).filter(
+                kind=services.EXPORT_JOB, arguments__export_id__in=[e.pk for e in exports]
+            )
+        }
+        if exports
+        else {}
+    )
     return render(
         request,
         "portal/offboarding/data_overview.html",
         {
             "tables": list(selectors.record_tables(controller=controller)),
-            "exports": (
-                list(selectors.data_export_list(controller=controller)[:10]) if own_business else []
-            ),
+            "exports": [(export, export_jobs.get(export.pk)) for export in exports],
             "deletions": (
                 list(selectors.deletion_request_list(controller=controller)[:10])
                 if own_business
@@ -52,14 +64,28 @@ def data_overview(request):
     )
 
 
-@portal_view
+# Anyone who may read the record may have it as a PDF, auditors included: starting the job
+# writes nothing of the organisation's.
+@portal_view(write_roles=ALL_ROLES)
 def record_pdf(request, controller_id: int):
+    """The record as a PDF: made by a worker (a job); this page starts it and opens its page."""
     controller = _own_controller(request, controller_id)
-    pdf = register_pdf(controller=controller)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    filename = register_pdf_filename(controller=controller)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    if request.method == "POST":
+        job = register_pdf_start(controller=controller, by=request.user)
+        return redirect("portal:job_detail", job_id=job.pk)
+    return render(
+        request,
+        "portal/jobs/start.html",
+        {
+            "title": "Record of processing activities (PDF)",
+            "text": (
+                f"The record of processing activities (Art. 30(2)) we keep for {controller}, "
+                "laid out as a PDF."
+            ),
+            "back_url": reverse("portal:data_overview"),
+            "back_label": "Your data",
+        },
+    )
 
 
 @portal_view
@@ -77,15 +103,18 @@ def record_table_csv(request, controller_id: int, table: str):
 def data_export_request(request):
     if request.method == "POST":
         try:
-            services.data_export_request(controller=request.controller, by=request.user)
+            export = services.data_export_request(controller=request.controller, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(
                 request,
-                "Your export is being prepared. We will email you a download link when it is "
-                "ready.",
+                "Your export is being prepared. This page shows how far it has come; we will "
+                "also email you a download link when it is ready.",
             )
+            job = services.data_export_job(export=export)
+            if job is not None:
+                return redirect("portal:job_detail", job_id=job.pk)
         return redirect("portal:data_overview")
     return render(request, "portal/offboarding/export_request.html")
 

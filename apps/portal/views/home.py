@@ -11,12 +11,13 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from apps.accounts.identity import email_normalise
+from apps.accounts.services import user_time_zone_set
 from apps.accounts.tokens import invitation_token_generator
 from apps.controllers.forms import InviteForm
 from apps.controllers.models import Membership
 from apps.controllers.selectors import membership_list
 from apps.controllers.services import InvitationRefused, membership_invite, membership_remove
-from apps.portal.forms.accounts import PortalPasswordResetForm
+from apps.portal.forms.accounts import PortalPasswordResetForm, TimeZoneForm
 from apps.portal.forms.subprocessors import ObjectionForm
 from apps.portal.paging import paginate
 from apps.portal.selectors import portal_dashboard_counts
@@ -161,9 +162,25 @@ def member_remove(request, membership_id: int):
     return render(request, "portal/member_remove.html", {"member": membership})
 
 
-@portal_view
+# A person's own time zone, not the controller's data: every role may change it.
+@portal_view(write_roles=ALL_ROLES)
 def account(request):
-    return render(request, "portal/account.html")
+    form = TimeZoneForm(
+        request.POST if request.method == "POST" else None,
+        initial={"time_zone": request.user.time_zone},
+        organisation_zone=request.controller.time_zone_name,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_time_zone_set(
+                user=request.user, time_zone=form.cleaned_data["time_zone"], by=request.user
+            )
+        except ValidationError as error:
+            form.add_error("time_zone", error)
+        else:
+            messages.success(request, "Your time zone is saved.")
+            return redirect("portal:account")
+    return render(request, "portal/account.html", {"time_zone_form": form})
 
 
 # Switching changes only the person's own session, so auditors may do it too.
@@ -212,7 +229,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     token_generator = invitation_token_generator
     template_name = "portal/invitation_accept.html"
     post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = "apps.accounts.backends.UserAccessBackend"
     success_url = reverse_lazy("portal:dashboard")
 
     def form_valid(self, form):

@@ -7,15 +7,15 @@ so an incident the controller was not told of is a 404 (a 403 would say it exist
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.breaches import selectors
 from apps.breaches.models import BreachIncident
-from apps.breaches.services import breach_acknowledge, breach_report_pdf
+from apps.breaches.services import breach_acknowledge, breach_report_pdf_start
 from apps.portal.paging import paginate, status_filter
-from apps.portal.tenancy import portal_view
+from apps.portal.tenancy import ALL_ROLES, portal_view
 
 
 def _incident_or_404(request, incident_id: int) -> BreachIncident:
@@ -45,12 +45,15 @@ def incident_list(request):
 @portal_view
 def incident_detail(request, incident_id: int):
     incident = _incident_or_404(request, incident_id)
+    notice = selectors.breach_notice_of(incident=incident, controller=request.controller)
     return render(
         request,
         "portal/breaches/incident_detail.html",
         {
             "incident": incident,
-            "notice": selectors.breach_notice_of(incident=incident, controller=request.controller),
+            "notice": notice,
+            # In hours, as the admin shows it; the instant in the reader's zone.
+            "window_clock": notice.window_clock(),
             "deliveries": selectors.breach_updates_sent_to(
                 incident=incident, controller=request.controller
             ),
@@ -73,11 +76,29 @@ def incident_acknowledge(request, incident_id: int):
     return redirect("portal:breach_incident_detail", incident_id=incident.pk)
 
 
-@portal_view
+# Every role reads the report, auditors included: starting its job writes nothing of the
+# organisation's.
+@portal_view(write_roles=ALL_ROLES)
 def incident_report_pdf(request, incident_id: int):
+    """The report as a PDF: made by a worker (a job); this page starts it and opens its page."""
     incident = _incident_or_404(request, incident_id)
-    pdf = breach_report_pdf(incident=incident, controller=request.controller)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{incident.reference}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    if request.method == "POST":
+        job = breach_report_pdf_start(
+            incident=incident, controller=request.controller, by=request.user
+        )
+        return redirect("portal:job_detail", job_id=job.pk)
+    return render(
+        request,
+        "portal/jobs/start.html",
+        {
+            "title": f"Report of {incident.reference} (PDF)",
+            "text": (
+                f"The report of {incident.reference}, laid out for filing with your supervisory "
+                "authority: every Art. 33(3) item, our notice and the updates we sent you."
+            ),
+            "back_url": reverse(
+                "portal:breach_incident_detail", kwargs={"incident_id": incident.pk}
+            ),
+            "back_label": incident.reference,
+        },
+    )

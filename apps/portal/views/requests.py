@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from apps.core.legaltime import format_instant
 from apps.dsar import selectors
 from apps.dsar.models import DsarAttachment, DsarTicket
 from apps.dsar.services import (
@@ -37,22 +38,16 @@ def _ticket_or_404(request, reference: str) -> DsarTicket:
     )
 
 
-def days_left(ticket: DsarTicket, today=None) -> int:
-    """Whole days from today to the statutory due date (with extension); negative: overdue."""
-    today = today or timezone.now().date()
-    return (ticket.due_at.date() - today).days
-
-
 @portal_view
 def ticket_list(request):
     which = status_filter(request, selectors.TICKET_FILTERS)
     tickets = selectors.dsar_tickets_filtered(controller=request.controller, which=which)
     page = paginate(request, tickets)
-    today = timezone.now().date()
+    now = timezone.now()
     page.object_list = list(page.object_list)
     for ticket in page.object_list:
-        ticket.days_left = days_left(ticket, today)
-        ticket.days_overdue = -ticket.days_left
+        # The ticket's own clock, as the admin reads it: days counted where the controller is.
+        ticket.deadline_clock = ticket.clock(now)
     return render(
         request,
         "portal/dsar/ticket_list.html",
@@ -68,8 +63,10 @@ def ticket_list(request):
 @portal_view
 def ticket_submit(request):
     can_write = request.membership.can_write
+    # Read and written in the reader's zone, which portal_view activated.
+    zone_name = timezone.get_current_timezone_name()
     if request.method == "POST":
-        form = PortalTicketSubmitForm(request.POST)
+        form = PortalTicketSubmitForm(request.POST, zone_name=zone_name)
         if form.is_valid():
             data = form.cleaned_data
             token = data["submission_token"]
@@ -98,12 +95,14 @@ def ticket_submit(request):
                     messages.success(
                         request,
                         f"Request {ticket} is submitted. Its statutory deadline is "
-                        f"{ticket.due_at:%d %B %Y}.",
+                        f"{format_instant(ticket.due_at, ticket.zone, zone_name=True)}.",
                     )
                 return redirect("portal:dsar_ticket_detail", ticket_reference=ticket.reference)
     else:
         # A fresh token each time the form is shown; the same form posted twice makes one ticket.
-        form = PortalTicketSubmitForm(initial={"submission_token": secrets.token_urlsafe(32)})
+        form = PortalTicketSubmitForm(
+            initial={"submission_token": secrets.token_urlsafe(32)}, zone_name=zone_name
+        )
     return render(request, "portal/dsar/ticket_submit.html", {"form": form, "can_write": can_write})
 
 
@@ -131,8 +130,17 @@ def ticket_detail(request, ticket_reference: str):
         "portal/dsar/ticket_detail.html",
         {
             "ticket": ticket,
-            "days_left": days_left(ticket),
-            "days_overdue": -days_left(ticket),
+            "deadline_clock": ticket.clock(),
+            # The day ends where the controller is: said too when the reader is elsewhere.
+            "deadline_local": (
+                format_instant(ticket.due_at, ticket.zone, zone_name=True)
+                if ticket.zone.key != timezone.get_current_timezone_name()
+                else ""
+            ),
+            # Told in the controller's zone: it tells the data subject.
+            "inform_subject_by": format_instant(
+                ticket.statutory_due_at, ticket.zone, zone_name=True
+            ),
             "timeline": selectors.dsar_timeline_for_customer(ticket=ticket),
             "attachments": selectors.dsar_attachments_for_customer(ticket=ticket),
             "propagations": selectors.dsar_propagations_for_customer(ticket=ticket),
