@@ -33,13 +33,15 @@ system-deps:
 	$(call apt_install,$(PDF_PACKAGES) $(BROWSER_PACKAGES))
 
 # The web server and a task worker (mail, long jobs) together; Ctrl-C stops both.
+# `make demo PORT=8001` serves the demo on another port.
+PORT ?= 8000
 demo: $(PY) pdf-deps
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
 	@DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(PY) system-deps
 	$(PY) -m pytest

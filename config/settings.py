@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.portal",
     "apps.api",
     "apps.demo",
+    "apps.workspace",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 from apps.core.views import health
 
 urlpatterns = [
+    # The staff dashboard answers at the admin's root, ahead of the admin's stock index.
+    path("admin/", include("apps.workspace.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("staff/", include("apps.accounts.urls")),

@@ -33,6 +33,7 @@ PROJECT_APPS = (
     "offboarding",
     "integrations",
     "api",
+    "workspace",
 )
 
 ALL = ("add", "change", "delete", "view")

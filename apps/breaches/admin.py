@@ -61,12 +61,39 @@ class OverdueFilter(admin.SimpleListFilter):
     parameter_name = "target"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue: target passed, a controller not notified")]
+        return [
+            ("overdue", "Overdue: target passed, a controller not notified"),
+            ("running", "Running: a controller still to be notified"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "overdue":
             return queryset.overdue()
+        if self.value() == "running":
+            return queryset.notice_owed()
         return queryset
+
+
+class ControllerWindowFilter(admin.SimpleListFilter):
+    """Incidents whose notices a controller has not acknowledged, or whose 72 hours still run."""
+
+    title = "controllers' 72 hours"
+    parameter_name = "window"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("running", "Running: a controller's 72 hours since our notice"),
+            ("unacknowledged", "A notice not acknowledged"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "running":
+            notices = BreachNotification.objects.window_running()
+        elif self.value() == "unacknowledged":
+            notices = BreachNotification.objects.unacknowledged()
+        else:
+            return queryset
+        return queryset.filter(pk__in=notices.values("incident_id"))
 
 
 class BreachNotificationInline(ReadOnlyAdminMixin, HistoryTabularInline):
@@ -176,19 +203,31 @@ def _transition_action(to: str, label: str) -> Callable[..., None]:
 
 @admin.register(BreachIncident)
 class BreachIncidentAdmin(RegisterAdmin):
+    # The clocks and the status lead: at 1280 px they are what a reader must see first.
     list_display = [
         "reference",
-        "title",
-        "status",
-        "risk_level",
-        "owner",
-        "became_aware_at",
-        "notify_target",
         "target_clock",
         "controllers_notified",
+        "status",
+        "risk_level",
+        "title",
+        "notify_target",
         "first_controller_window",
+        "owner",
+        "became_aware_at",
     ]
-    list_filter = [OverdueFilter, "status", "risk_level"]
+    list_title = "Breach incidents"
+    empty_list_messages = {
+        "target=overdue": (
+            "No incident is past our notification target: every affected controller was told "
+            "in time."
+        ),
+        "target=running": "No incident owes a controller a notice.",
+        "window=running": "No controller is within its 72 hours of one of our notices.",
+        "window=unacknowledged": "Every controller has acknowledged our notices.",
+        "": "No breach incidents recorded. Incidents appear here, newest first.",
+    }
+    list_filter = [OverdueFilter, ControllerWindowFilter, "status", "risk_level"]
     search_fields = ["reference", "title", "description"]
     list_select_related = ["owner"]
     # The owner is a plain list of staff (limit_choices_to): an autocomplete would search users,

@@ -65,6 +65,24 @@ class BreachIncidentQuerySet(models.QuerySet):
             Q(controllers_confirmed_at__isnull=True) | Q(pk__in=unnotified)
         )
 
+    def notice_owed(self):
+        """Our notification target's clock still runs: not closed, and the affected controllers
+        not yet confirmed or one of them not yet notified."""
+        unnotified = BreachNotification.objects.filter(sent_at__isnull=True).values("incident_id")
+        return self.exclude(status=BreachIncident.Status.CLOSED).filter(
+            Q(controllers_confirmed_at__isnull=True) | Q(pk__in=unnotified)
+        )
+
+
+class BreachNotificationQuerySet(models.QuerySet):
+    def window_running(self, at=None):
+        """Sent, and the controller's own 72 hours since our notice not over yet."""
+        at = at or timezone.now()
+        return self.filter(sent_at__gt=at - CONTROLLER_WINDOW)
+
+    def unacknowledged(self):
+        return self.filter(sent_at__isnull=False, acknowledged_at__isnull=True)
+
 
 class BreachIncident(TimeStampedModel):
     class Status(models.TextChoices):
@@ -269,6 +287,7 @@ class BreachNotification(TimeStampedModel):
     )
 
     history = HistoricalRecords()
+    objects = BreachNotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["controller__legal_name"]

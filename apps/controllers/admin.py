@@ -11,6 +11,7 @@ from apps.controllers.resources import ControllerResource
 from apps.controllers.services import membership_invite
 from apps.core.admin import (
     HistoryTabularInline,
+    InUseChoicesFieldListFilter,
     RegisterAdmin,
     RegisterTableAdminMixin,
     acting_user,
@@ -23,6 +24,19 @@ class MembershipInline(HistoryTabularInline):
     model = Membership
     fields = ["user", "role", "expires_at"]
     autocomplete_fields = ["user"]
+
+
+class RecordGapsFilter(admin.SimpleListFilter):
+    title = "record of processing"
+    parameter_name = "record"
+
+    def lookups(self, request, model_admin):
+        return [("incomplete", "Not ready to file: representative or DPO missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "incomplete":
+            return queryset.record_incomplete()
+        return queryset
 
 
 @admin.register(Controller)
@@ -39,7 +53,15 @@ class ControllerAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
         "status",
         "deadline_zone",
     ]
-    list_filter = ["status", "dpa_version", "country"]
+    list_filter = [
+        "status",
+        RecordGapsFilter,
+        "dpa_version",
+        ("country", InUseChoicesFieldListFilter),
+    ]
+    empty_list_messages = {
+        "record=incomplete": "Every controller's record names its representative and its DPO.",
+    }
     search_fields = ["legal_name", "registration_number", "contact_email"]
     readonly_fields = ["deadline_calendar", "created_at", "updated_at"]
     inlines = [MembershipInline]
@@ -163,7 +185,7 @@ class NonWorkingDayAdmin(RegisterAdmin):
     runs first)."""
 
     list_display = ["day", "name", "country"]
-    list_filter = ["country"]
+    list_filter = [("country", InUseChoicesFieldListFilter)]
     search_fields = ["name"]
     ordering = ["-day"]
     readonly_fields = ["created_at", "updated_at"]

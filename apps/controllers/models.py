@@ -16,10 +16,60 @@ from apps.core.legaltime import (
 )
 from apps.core.models import PartyContact, TimeStampedModel
 
+# Words that mark a value as a placeholder rather than the thing the record must name.
+PLACEHOLDER_MARKS = ("on request", "to be confirmed")
+# Where a party needs no representative in the Union (Art. 27): the EU and the EEA.
+EEA_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    ]
+)
+
 
 class ControllerQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Controller.Status.ACTIVE)
+
+    def record_incomplete(self):
+        """Controllers whose own part of the record has a gap the database can see: a
+        placeholder or missing EU representative, or no DPO. The full check of one record
+        (apps.processors.selectors.record_gaps) also reads the address, the processor and the
+        subprocessors."""
+        placeholder = Q()
+        for mark in PLACEHOLDER_MARKS:
+            placeholder |= Q(eu_representative__icontains=mark)
+        no_representative = Q(eu_representative="") & ~Q(country__in=EEA_COUNTRIES)
+        no_dpo = Q(dpo_name="", dpo_email="")
+        return self.filter(placeholder | no_representative | no_dpo)
 
 
 class Controller(TimeStampedModel, PartyContact):

@@ -35,7 +35,11 @@ from django.contrib.admin.filters import (
 )
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.widgets import AutocompleteMixin, url_params_from_lookup_dict
+from django.contrib.admin.widgets import (
+    AdminSplitDateTime,
+    AutocompleteMixin,
+    url_params_from_lookup_dict,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, transaction
@@ -48,6 +52,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 from django_countries.fields import CountryField
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -360,8 +365,70 @@ class CountryWidgetsMixin(BaseModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+class _ChoicesInUse:
+    """A model field whose `flatchoices` are narrowed to the values some row holds."""
+
+    def __init__(self, field: Any, in_use: set[Any]):
+        self._field = field
+        self.flatchoices = [(value, label) for value, label in field.flatchoices if value in in_use]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._field, name)
+
+
+class InUseChoicesFieldListFilter(ChoicesFieldListFilter):
+    """A choices filter that lists only the values in use: the three countries the controllers
+    are in, not all 250. One query (the distinct values, read through the field's index where
+    it has one); its lookups are the choices filter's, so the list offers them."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        in_use = set(
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list(field_path, flat=True)
+            .distinct()
+        )
+        self.field = cast(Any, _ChoicesInUse(field, in_use))
+
+
+class ListWordsMixin:
+    """A list's title says what the page is ("Data-subject requests", not "Select DSAR ticket
+    to change"), and an empty list says what would be there and, where it is, that its
+    emptiness is good news.
+
+    `list_title` names the page (the model's plural by default); `empty_list_messages` maps a
+    filter's query (e.g. "deadline=overdue") to what an empty list means under it, "" to the
+    unfiltered list's message. templates/admin/change_list.html shows the message.
+    """
+
+    list_title: str = ""
+    empty_list_messages: dict[str, str] = {}
+
+    def empty_list_message(self, request: HttpRequest) -> str:
+        for query, message in self.empty_list_messages.items():
+            name, _, value = query.partition("=")
+            if name and request.GET.get(name) == value:
+                return message
+        return self.empty_list_messages.get("", "") if not request.GET else ""
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        model_admin = cast(admin.ModelAdmin, self)
+        words = {
+            "title": self.list_title or capfirst(model_admin.model._meta.verbose_name_plural),
+            "empty_list_message": self.empty_list_message(request),
+        }
+        return super().changelist_view(  # type: ignore[misc]
+            request, {**words, **(extra_context or {})}
+        )
+
+
 class RegisterAdmin(
-    OfferedLookupsOnlyMixin, SafeAutocompleteMixin, CountryWidgetsMixin, SimpleHistoryAdmin
+    ListWordsMixin,
+    OfferedLookupsOnlyMixin,
+    SafeAutocompleteMixin,
+    CountryWidgetsMixin,
+    SimpleHistoryAdmin,
 ):
     list_per_page = 50
     show_full_result_count = False
@@ -369,6 +436,17 @@ class RegisterAdmin(
 
     object_history_list_template = "admin/register/object_history_list.html"
     form: type[forms.ModelForm] = OneQueryPerManyToManyForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, AdminSplitDateTime):
+            # Django writes "Date:" and "Time:" beside the two boxes without tying them to
+            # either: a screen reader would announce two unnamed fields.
+            field_name = capfirst(db_field.verbose_name)
+            widget.widgets[0].attrs["aria-label"] = f"{field_name}: date"
+            widget.widgets[1].attrs["aria-label"] = f"{field_name}: time"
+        return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
@@ -572,11 +650,13 @@ def job_start_view(
     title: str,
     text: str,
     start: Callable[[], Model],
+    warnings: list[str] | None = None,
 ) -> HttpResponse:
     """A page that starts a job (a document made in the background): a GET shows what it makes
     and a button, since a GET must not start work (a link prefetched or opened twice would);
     the POST calls `start`, which records the job, and opens the job's page. A refusal
-    (ValidationError) is shown on the page as a message."""
+    (ValidationError) is shown on the page as a message. `warnings` are shown above the button:
+    what the document will still lack (a record's gaps), for the reader to decide."""
     if request.method == "POST":
         try:
             job = start()
@@ -588,6 +668,7 @@ def job_start_view(
         **modeladmin.admin_site.each_context(request),
         "title": title,
         "text": text,
+        "warnings": warnings or [],
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/register/job_start.html", context)

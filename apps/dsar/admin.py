@@ -63,6 +63,22 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PropagationFilter(admin.SimpleListFilter):
+    """Tickets whose erasure, rectification or restriction has still to reach a subprocessor."""
+
+    title = "propagation to subprocessors"
+    parameter_name = "propagation"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Still to reach a subprocessor")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            pending = DsarPropagation.objects.filter(status=DsarPropagation.Status.PENDING)
+            return queryset.filter(pk__in=pending.values("ticket_id"))
+        return queryset
+
+
 class ReadOnlyInline(ReadOnlyAdminMixin, HistoryTabularInline):
     show_change_link = False
 
@@ -133,18 +149,31 @@ class DsarAttachmentInline(ReadOnlyInline):
 class DsarTicketAdmin(RegisterAdmin):
     form = DsarTicketAdminForm
     action_form = AssignActionForm
+    # The deadline and the status lead: at 1280 px they are what a reader must see first.
     list_display = [
         "reference",
-        "controller",
-        "request_type",
+        "days_left",
         "status",
+        "request_type",
+        "controller",
         "assignee",
         "due_at",
-        "days_left",
         "response_target_at",
     ]
+    list_title = "Data-subject requests"
+    empty_list_messages = {
+        "deadline=overdue": "No overdue requests: every open request is within its deadline.",
+        "deadline=week": "No open request falls due in the next few days.",
+        "deadline=open": "No open requests: every request has been answered.",
+        "propagation=pending": (
+            "No propagation pending: every erasure, rectification and restriction has reached "
+            "its subprocessors."
+        ),
+        "": "No data-subject requests yet. Requests customers pass on appear here, by deadline.",
+    }
     list_filter = [
         DeadlineFilter,
+        PropagationFilter,
         "status",
         "request_type",
         # Staff only (the field's limit_choices_to): "related only" would scan every ticket

@@ -97,6 +97,11 @@ class NotificationAdmin(RegisterAdmin):
         "sent_at",
     ]
     list_filter = ["status", DeliveryFilter, ChannelFilter, KindFilter]
+    list_title = "Outbox"
+    empty_list_messages = {
+        "status__exact=failed": "No failed messages: every message was delivered or is on its way.",
+        "": "The outbox is empty: no message has been queued yet.",
+    }
     search_fields = ["recipient", "subject"]
     actions = ["retry_now"]
     # Every field is read-only: messages are written by the product and only retried here.

@@ -17,8 +17,14 @@ from apps.core.admin import (
     run_per_row,
 )
 from apps.core.history import history_stamp
-from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.processors.models import (
+    REVIEW_WARNING_DAYS,
+    ProcessingActivity,
+    Processor,
+    SecurityMeasure,
+)
 from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
+from apps.processors.selectors import record_gaps
 from apps.processors.services import processing_activity_transition, register_pdf_start
 
 
@@ -72,6 +78,19 @@ def _transition_action(to: str, label: str) -> Callable[..., None]:
     return action
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("due", f"Due within {REVIEW_WARNING_DAYS} days, or overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return queryset.review_due()
+        return queryset
+
+
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
     resource_classes = [ProcessingActivityResource]
@@ -85,7 +104,10 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
         "approved_at",
         "next_review_on",
     ]
-    list_filter = ["status", "category", "covers_all_controllers", "subprocessors"]
+    list_filter = [ReviewDueFilter, "status", "category", "covers_all_controllers", "subprocessors"]
+    empty_list_messages = {
+        "review=due": "No processing activity is due for review soon.",
+    }
     search_fields = ["name", "purpose", "description"]
     autocomplete_fields = ["processor", "controllers"]
     filter_horizontal = [
@@ -170,6 +192,7 @@ class ProcessingActivityAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmi
                 "activities that cover it, as the portal gives it them."
             ),
             start=lambda: register_pdf_start(controller=controller, by=acting_user(request)),
+            warnings=[gap.text for gap in record_gaps(controller=controller)],
         )
 
     def save_model(self, request, obj, form, change):

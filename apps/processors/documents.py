@@ -22,7 +22,9 @@ def pdf_from_html(html: str) -> bytes:
     # Imported here: WeasyPrint loads Pango at import time, which only this needs.
     from weasyprint import HTML
 
-    return HTML(string=html).write_pdf()
+    # PDF/UA-1: tagged, so that a screen reader reads the record in order, headings and tables
+    # as such.
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def register_pdf(*, controller: Controller | None = None) -> bytes:

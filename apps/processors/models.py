@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import PartyContact, TimeStampedModel
@@ -62,11 +65,21 @@ class SecurityMeasure(TimeStampedModel):
         return self.name
 
 
+# How far ahead staff are warned that an activity's review is due.
+REVIEW_WARNING_DAYS = 30
+
+
 class ProcessingActivityQuerySet(models.QuerySet):
     def covering(self, controller):
         """The activities whose record applies to `controller`: shared ones and listed ones."""
         covered = self.filter(covers_all_controllers=False, controllers=controller).values("pk")
         return self.filter(Q(covers_all_controllers=True) | Q(pk__in=covered))
+
+    def review_due(self, on=None, days: int = REVIEW_WARNING_DAYS):
+        """Approved activities whose next review falls within `days` of `on` (today) or has
+        passed."""
+        on = on or timezone.localdate()
+        return self.in_record().filter(next_review_on__lte=on + timedelta(days=days))
 
     def in_record(self):
         """Activities that belong in the record we show: approved, not drafts or retired ones."""

@@ -7,9 +7,11 @@ never learns the others: whatever shows an activity's controllers to a customer 
 (None) see them all.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 
-from apps.controllers.models import Controller
+from apps.controllers.models import EEA_COUNTRIES, PLACEHOLDER_MARKS, Controller
 from apps.processors.models import ProcessingActivity, Processor
 
 
@@ -47,7 +49,7 @@ def processing_activities_in_record(
             activity_controllers_visible_to(visible_controller=None)
         )
     return (
-        activities.select_related("processor")
+        activities.select_related("processor", "approved_by")
         .prefetch_related(
             "data_categories",
             "data_subject_categories",
@@ -94,3 +96,121 @@ def record_of_processing(*, controller: Controller | None = None) -> dict:
             measures.values(), key=lambda m: (m.get_category_display(), m.name)
         ),
     }
+
+
+# --- completeness ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordGap:
+    """One thing an Art. 30(2) record still lacks, or holds only as a placeholder."""
+
+    code: str
+    text: str
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(mark in lowered for mark in PLACEHOLDER_MARKS)
+
+
+def _address_repeats_country(party) -> bool:
+    """The record prints the address and then the country: an address whose last line already
+    names the country reads it twice."""
+    if not party.address or not party.country:
+        return False
+    last = party.address.replace("\n", ",").split(",")[-1].strip().lower()
+    return last in {party.country.name.lower(), party.country.code.lower()}
+
+
+def _party_gaps(party, *, who: str, representative: str) -> list[RecordGap]:
+    gaps = []
+    if representative and _is_placeholder(representative):
+        gaps.append(
+            RecordGap(
+                "representative_placeholder",
+                f"{who}'s EU representative is “{representative}”, not a name.",
+            )
+        )
+    elif not representative and party.country and party.country.code not in EEA_COUNTRIES:
+        gaps.append(
+            RecordGap(
+                "representative_missing",
+                f"{who} is established outside the EU and names no EU representative (Art. 27).",
+            )
+        )
+    if not party.dpo_name and not party.dpo_email:
+        gaps.append(RecordGap("dpo_missing", f"{who} names no data protection officer."))
+    if _address_repeats_country(party):
+        gaps.append(
+            RecordGap(
+                "address_repeats_country",
+                f"{who}'s address ends with its country ({party.country.name}), which the record "
+                "prints again after it.",
+            )
+        )
+    return gaps
+
+
+def record_gaps(*, controller: Controller) -> list[RecordGap]:
+    """What `controller`'s record of processing still lacks or holds only as a placeholder:
+    shown on the controller's admin page, on the dashboard and before a PDF is made.
+
+    Three queries: the processor, the activities of the record with their review dates, and the
+    subprocessors those activities name.
+    """
+    gaps = _party_gaps(
+        controller, who=controller.legal_name, representative=controller.eu_representative
+    )
+    processor = Processor.objects.order_by("pk").first()
+    if processor is None:
+        gaps.append(
+            RecordGap("processor_missing", "No processor profile: the record has no author.")
+        )
+    else:
+        gaps += _party_gaps(processor, who=processor.name, representative=processor.representative)
+    activities = list(processing_activities_covering(controller=controller))
+    if not activities:
+        gaps.append(RecordGap("no_activities", "The record holds no approved processing activity."))
+    for activity in activities:
+        if activity.next_review_on is None:
+            gaps.append(RecordGap("review_missing", f"“{activity.name}” has no next review date."))
+    named = (
+        processing_activities_covering(controller=controller)
+        .filter(subprocessors__isnull=False)
+        .values_list("subprocessors__name", "subprocessors__legal_entity")
+        .distinct()
+    )
+    for name, legal_entity in named:
+        if _is_placeholder(name) or _is_placeholder(legal_entity):
+            gaps.append(
+                RecordGap(
+                    "subprocessor_placeholder",
+                    f"Subprocessor “{name}” is named only as “{legal_entity}”.",
+                )
+            )
+    return gaps
+
+
+def shared_record_gaps() -> list[RecordGap]:
+    """Gaps every controller's record shares: the processor's own, and placeholder subprocessors
+    in the activities that cover every controller. Two queries."""
+    processor = Processor.objects.order_by("pk").first()
+    if processor is None:
+        return [RecordGap("processor_missing", "No processor profile: the record has no author.")]
+    gaps = _party_gaps(processor, who=processor.name, representative=processor.representative)
+    named = (
+        ProcessingActivity.objects.in_record()
+        .filter(covers_all_controllers=True, subprocessors__isnull=False)
+        .values_list("subprocessors__name", "subprocessors__legal_entity")
+        .distinct()
+    )
+    for name, legal_entity in named:
+        if _is_placeholder(name) or _is_placeholder(legal_entity):
+            gaps.append(
+                RecordGap(
+                    "subprocessor_placeholder",
+                    f"Subprocessor “{name}” is named only as “{legal_entity}”.",
+                )
+            )
+    return gaps

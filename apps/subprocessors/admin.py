@@ -8,6 +8,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.core.admin import (
     HistoryTabularInline,
+    InUseChoicesFieldListFilter,
     RegisterAdmin,
     RegisterTableAdminMixin,
     acting_user,
@@ -15,7 +16,14 @@ from apps.core.admin import (
     job_started_message,
     run_per_row,
 )
-from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
+from apps.subprocessors.models import (
+    CHANGE_EFFECT_WARNING_DAYS,
+    DPA_EXPIRY_WARNING_DAYS,
+    Objection,
+    Subprocessor,
+    SubprocessorChange,
+    Transfer,
+)
 from apps.subprocessors.resources import SubprocessorResource, TransferResource
 from apps.subprocessors.selectors import subprocessor_change_notice_job
 from apps.subprocessors.services import (
@@ -30,6 +38,32 @@ from apps.subprocessors.services import (
     subprocessor_change_cancel,
     subprocessor_change_check,
 )
+
+
+class DpaExpiryFilter(admin.SimpleListFilter):
+    title = "DPA"
+    parameter_name = "dpa"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", f"Expires within {DPA_EXPIRY_WARNING_DAYS} days, or has expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "expiring":
+            return queryset.dpa_expiring()
+        return queryset
+
+
+class EffectiveSoonFilter(admin.SimpleListFilter):
+    title = "taking effect"
+    parameter_name = "effective"
+
+    def lookups(self, request, model_admin):
+        return [("soon", f"Within {CHANGE_EFFECT_WARNING_DAYS} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "soon":
+            return queryset.effective_soon()
+        return queryset
 
 
 class TransferInline(HistoryTabularInline):
@@ -47,7 +81,10 @@ class TransferInline(HistoryTabularInline):
 class SubprocessorAdmin(RegisterTableAdminMixin, ImportExportMixin, RegisterAdmin):
     resource_classes = [SubprocessorResource]
     list_display = ["name", "legal_entity", "status", "locations", "engaged_on", "dpa_expires_on"]
-    list_filter = ["status"]
+    list_filter = ["status", DpaExpiryFilter]
+    empty_list_messages = {
+        "dpa=expiring": "No active subprocessor's DPA expires soon.",
+    }
     search_fields = ["name", "legal_entity", "service"]
     filter_horizontal = ["data_categories"]
     readonly_fields = ["created_at", "updated_at"]
@@ -75,7 +112,7 @@ class TransferAdmin(RegisterTableAdminMixin, ExportMixin, RegisterAdmin):
         "scc_module",
         "tia_completed_on",
     ]
-    list_filter = ["mechanism", "destination_country"]
+    list_filter = ["mechanism", ("destination_country", InUseChoicesFieldListFilter)]
     search_fields = ["subprocessor__name", "document_reference"]
     autocomplete_fields = ["subprocessor"]
     list_select_related = ["subprocessor"]
@@ -132,7 +169,12 @@ class SubprocessorChangeAdmin(RegisterAdmin):
         "effective_at",
         "status",
     ]
-    list_filter = ["kind", "status"]
+    list_filter = [EffectiveSoonFilter, "kind", "status"]
+    list_title = "Subprocessor changes"
+    empty_list_messages = {
+        "effective=soon": "No announced change takes effect soon.",
+        "": "No subprocessor changes announced yet.",
+    }
     search_fields = ["subprocessor__name", "replaces__name", "description"]
     autocomplete_fields = ["subprocessor", "replaces"]
     list_select_related = ["subprocessor", "replaces"]
@@ -244,6 +286,10 @@ class ObjectionAdmin(RegisterAdmin):
 
     list_display = ["controller", "change", "status", "created_at", "resolved_at"]
     list_filter = ["status"]
+    empty_list_messages = {
+        "status__exact=open": "No objection is waiting for an answer.",
+        "": "No controller has objected to a subprocessor change.",
+    }
     search_fields = ["controller__legal_name", "reason", "change__subprocessor__name"]
     autocomplete_fields = ["controller", "change"]
     list_select_related = ["controller", "change__subprocessor"]

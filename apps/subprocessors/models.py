@@ -4,15 +4,36 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
 
+# How far ahead staff are warned: a DPA to renew, an announced change about to take effect.
+DPA_EXPIRY_WARNING_DAYS = 60
+CHANGE_EFFECT_WARNING_DAYS = 30
+
 
 class SubprocessorQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Subprocessor.Status.ACTIVE)
+
+    def dpa_expiring(self, on=None, days: int = DPA_EXPIRY_WARNING_DAYS):
+        """Active, and the DPA expires within `days` of the day `on` (today), or has expired."""
+        on = on or timezone.localdate()
+        return self.active().filter(dpa_expires_on__lte=on + timedelta(days=days))
+
+
+class SubprocessorChangeQuerySet(models.QuerySet):
+    def effective_soon(self, at=None, days: int = CHANGE_EFFECT_WARNING_DAYS):
+        """Announced, not cancelled, and taking effect within `days`."""
+        at = at or timezone.now()
+        return self.filter(
+            status=SubprocessorChange.Status.ANNOUNCED,
+            effective_at__gte=at,
+            effective_at__lt=at + timedelta(days=days),
+        )
 
 
 class Subprocessor(TimeStampedModel):
@@ -165,6 +186,7 @@ class SubprocessorChange(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
 
     history = HistoricalRecords()
+    objects = SubprocessorChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-announced_at"]

@@ -46,7 +46,7 @@ def test_security_lead_records_and_notifies_a_breach_and_the_customer_acknowledg
     page = new_page()
     staff_login(page, lead.email)
     page.get_by_role("rowheader", name="Breach incidents").get_by_role("link").click()
-    expect(page.get_by_role("heading", name="Select breach incident to change")).to_be_visible()
+    expect(page.get_by_role("heading", name="Breach incidents")).to_be_visible()
     page.shoot("incidents")
     page.get_by_role("link", name="Add breach incident").click()
     now = timezone.now().replace(microsecond=0)

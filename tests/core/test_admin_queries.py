@@ -81,15 +81,16 @@ EXPECTED = {
         "groups filter's groups, 5 EXPLAIN estimate, 6 count, 7 the users, 8 release",
     ),
     Controller: (
-        8,
-        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 EXPLAIN "
-        "estimate, 5 count, 6 the controllers, 7 release, 8 the DPA version filter's distinct "
-        "versions",
+        9,
+        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 the "
+        "countries in use (the country filter), 5 EXPLAIN estimate, 6 count, 7 the controllers, "
+        "8 release, 9 the DPA version filter's distinct versions",
     ),
     NonWorkingDay: (
-        7,
-        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 EXPLAIN "
-        "estimate, 5 count, 6 the days, 7 release",
+        8,
+        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 the "
+        "countries in use (the country filter), 5 EXPLAIN estimate, 6 count, 7 the days, "
+        "8 release",
     ),
     Membership: (
         7,
@@ -128,9 +129,10 @@ EXPECTED = {
         "estimate, 5 count, 6 the subprocessors, 7 release",
     ),
     Transfer: (
-        7,
-        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 EXPLAIN "
-        "estimate, 5 count, 6 the transfers with their subprocessors, 7 release",
+        8,
+        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 the "
+        "destination countries in use (the country filter), 5 EXPLAIN estimate, 6 count, 7 the "
+        "transfers with their subprocessors, 8 release",
     ),
     SubprocessorChange: (
         7,

@@ -18,6 +18,7 @@ from apps.offboarding.models import DataExport, DeletionRequest
 from apps.portal.areas import page_open
 from apps.portal.forms.data import DeletionRequestForm
 from apps.portal.tenancy import ALL_ROLES, MANAGE_ROLES, portal_view
+from apps.processors.selectors import record_gaps
 from apps.processors.services import register_pdf_start
 
 
@@ -84,6 +85,7 @@ def record_pdf(request, controller_id: int):
             ),
             "back_url": reverse("portal:data_overview"),
             "back_label": "Your data",
+            "gaps": [gap.text for gap in record_gaps(controller=controller)],
         },
     )
 
