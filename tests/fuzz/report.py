@@ -7,7 +7,7 @@ Loaded with `pytest -p tests.fuzz.report`; `make test` does not load it.
 import os
 from pathlib import Path
 
-from tests.fuzz.checks import FUZZ_EXAMPLES, FUZZING, MAX_REQUEST_SECONDS, STATS
+from tests.fuzz.checks import FUZZ_CLOCK, FUZZ_EXAMPLES, FUZZING, MAX_REQUEST_SECONDS, STATS
 
 OUTCOMES: dict[str, str] = {}
 
@@ -24,7 +24,8 @@ def summary_lines() -> list[str]:
     lines = [
         "# Hostile-input run",
         "",
-        f"{FUZZ_EXAMPLES} examples per form ({mode}); requests bounded at {MAX_REQUEST_SECONDS} s.",
+        f"{FUZZ_EXAMPLES} examples per form ({mode}); requests bounded at "
+        f"{MAX_REQUEST_SECONDS} s of {FUZZ_CLOCK} time.",
         "",
         "| form | examples | slowest request s (wall) | slowest s (CPU) | outcome |",
         "|---|---|---|---|---|",
