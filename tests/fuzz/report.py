@@ -17,6 +17,17 @@ def pytest_runtest_logreport(report):
         OUTCOMES[report.nodeid] = "failed"
     elif report.when == "call" or report.skipped:
         OUTCOMES.setdefault(report.nodeid, report.outcome)
+    if report.when == "teardown":
+        # After every form, so a long run that is stopped still leaves what it measured.
+        _write(summary_lines())
+
+
+def _report_path() -> Path:
+    return Path(os.environ.get("FUZZ_REPORT", "fuzz-report.md"))
+
+
+def _write(lines: list[str]) -> None:
+    _report_path().write_text("\n".join(lines) + "\n")
 
 
 def summary_lines() -> list[str]:
@@ -46,8 +57,8 @@ def summary_lines() -> list[str]:
 
 def pytest_terminal_summary(terminalreporter):
     lines = summary_lines()
-    path = Path(os.environ.get("FUZZ_REPORT", "fuzz-report.md"))
-    path.write_text("\n".join(lines) + "\n")
+    path = _report_path()
+    _write(lines)
     terminalreporter.write_sep("=", "hostile-input summary")
     for line in lines[-1:]:
         terminalreporter.write_line(line)
