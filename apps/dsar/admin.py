@@ -3,8 +3,9 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,7 +20,13 @@ from apps.core.admin import (
 )
 from apps.core.history import history_save
 from apps.core.legaltime import DUE_SOON_DAYS, format_day, format_instant
-from apps.dsar.forms import AssignActionForm, DsarPropagationInlineForm, DsarTicketAdminForm
+from apps.dsar.erasure import erasure_proof_matches
+from apps.dsar.forms import (
+    AssignActionForm,
+    DsarPropagationInlineForm,
+    DsarTicketAdminForm,
+    ErasureCheckForm,
+)
 from apps.dsar.models import (
     DsarAttachment,
     DsarPause,
@@ -233,6 +240,7 @@ class DsarTicketAdmin(RegisterAdmin):
         "closed_at",
         "scrubbed_at",
         "scrubbed_by",
+        "erasure_proof",
     ]
 
     # --- pages ----------------------------------------------------------------------------
@@ -275,6 +283,7 @@ class DsarTicketAdmin(RegisterAdmin):
                         "closed_at",
                         "scrubbed_at",
                         "scrubbed_by",
+                        "erasure_proof",
                     ]
                 },
             ),
@@ -310,9 +319,53 @@ class DsarTicketAdmin(RegisterAdmin):
                 "<path:object_id>/attachments/<int:attachment_id>/",
                 self.admin_site.admin_view(self.attachment_view),
                 name="dsar_dsarticket_attachment",
-            )
+            ),
+            path(
+                "<path:object_id>/erasure-check/",
+                self.admin_site.admin_view(self.erasure_check_view),
+                name="dsar_dsarticket_erasure_check",
+            ),
         ]
         return extra + super().get_urls()
+
+    @admin.display(description="erasure proof")
+    def erasure_proof(self, obj):
+        if not obj.erased_identifier_hash:
+            return "-"
+        key_id, _, digest = obj.erased_identifier_hash.partition(":")
+        return format_html(
+            "Identifier erased; keyed hash <code>{}</code> (HMAC-SHA256, chain key {}). "
+            '<a href="{}">Check an identifier against it</a>',
+            digest,
+            key_id,
+            reverse("admin:dsar_dsarticket_erasure_check", args=[obj.pk]),
+        )
+
+    def erasure_check_view(self, request, object_id):
+        """Whether a given identifier is the one an erasure removed, from its keyed hash alone.
+        What is typed is compared and forgotten: no row, no log line keeps it."""
+        ticket = get_object_or_404(DsarTicket, pk=object_id)
+        if not self.has_view_permission(request, ticket):
+            raise PermissionDenied
+        if not ticket.erased_identifier_hash:
+            raise Http404("This ticket's identifier has not been erased.")
+        form = ErasureCheckForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            result = erasure_proof_matches(
+                proof=ticket.erased_identifier_hash, identifier=form.cleaned_data["identifier"]
+            )
+            form = ErasureCheckForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Check an identifier against the erasure of {ticket}",
+            "opts": self.model._meta,
+            "original": ticket,
+            "form": form,
+            "result": result,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/dsar/dsarticket/erasure_check.html", context)
 
     def attachment_view(self, request, object_id, attachment_id):
         attachment = get_object_or_404(

@@ -164,3 +164,15 @@ class AssignActionForm(ActionForm):
 
 
 # --- the customer portal ----------------------------------------------------------------------
+
+
+class ErasureCheckForm(forms.Form):
+    """An identifier to check against an erased ticket's keyed hash; kept nowhere."""
+
+    identifier = forms.CharField(
+        label="Identifier",
+        max_length=200,
+        error_messages={"required": "Type the identifier to check."},
+        help_text="As the customer's app knows the person (user id or e-mail). Case and "
+        "surrounding spaces do not matter.",
+    )

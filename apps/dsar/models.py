@@ -148,6 +148,17 @@ class DsarTicket(TimeStampedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     scrubbed_at = models.DateTimeField(null=True, blank=True, editable=False)
     scrubbed_by = models.CharField(max_length=100, blank=True, editable=False)
+    # Proof of an erasure without the data: `<chain key id>:<HMAC-SHA256>` of the identifier
+    # (apps/dsar/erasure.py); staff check a given identifier against it.
+    erased_identifier_hash = models.CharField(
+        "keyed hash of the erased identifier",
+        max_length=100,
+        blank=True,
+        editable=False,
+        # A default in the database too: rows written by earlier migrations' frozen models.
+        default="",
+        db_default="",
+    )
 
     history = HistoricalRecords()
     objects = DsarTicketQuerySet.as_manager()
@@ -326,4 +337,6 @@ class DsarAttachment(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return self.original_name
+        # Not the file's name: a name may carry personal data, and this text is what the audit
+        # trail and the admin's log keep of the row, where an erasure cannot reach it.
+        return f"Attachment {self.pk}" if self.pk else "New attachment"

@@ -20,8 +20,8 @@ from apps.core.legaltime import DEADLINE_RECOMPUTED_REASON, DeadlineCalendar, fo
 from apps.core.services import reference_next
 from apps.core.workflow import Workflow
 from apps.dsar.deadlines import dsar_calendar_for
+from apps.dsar.erasure import ErasureCounts, dsar_ticket_erase_everywhere
 from apps.dsar.models import (
-    SCRUBBED,
     DsarAttachment,
     DsarPause,
     DsarPropagation,
@@ -33,7 +33,6 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notification_enqueue
 from apps.processors.models import ProcessingActivity
 from apps.subprocessors.models import Subprocessor
-from apps.trail.services import history_rows_scrub
 
 Status = DsarTicket.Status
 
@@ -609,29 +608,27 @@ def dsar_subjects_to_scrub(*, at: datetime | None = None) -> QuerySet[DsarTicket
 
 def dsar_subject_scrub(
     *, ticket: DsarTicket, by: User | None = None, actor: str = SCRUB_ACTOR
-) -> None:
-    """Remove the data subject's identifier from a completed erasure and from its history.
+) -> ErasureCounts:
+    """Erase the data subject of a completed erasure from the ticket and every copy of it.
 
-    The trail keeps that a scrub happened: a new history row with reason
-    "dsar.subject_scrubbed", and scrubbed_at / scrubbed_by on the ticket.
+    Erasure (Art. 17) reaches the subject's identifier wherever we keep it, our own trail
+    included (apps/dsar/erasure.py): the identifier field is scrubbed, every other occurrence
+    (details, timeline, propagation notes, attachments' names, outbox messages, logs, task
+    results, and all their history rows) reads "[erased]". Past history rows change only
+    through the audit trail's scrub, which records each row's content before and after. The
+    ticket keeps a keyed hash of the identifier, scrubbed_at and scrubbed_by; its new history
+    row has the reason "dsar.subject_scrubbed".
     """
     with transaction.atomic():
         locked = DsarTicket.objects.select_for_update().get(pk=ticket.pk)
         if locked.scrubbed_at is not None:
-            return
-        locked.data_subject_identifier = SCRUBBED
-        locked.scrubbed_at = timezone.now()
-        locked.scrubbed_by = actor
-        history_save(locked, by=by, reason="dsar.subject_scrubbed")
-        # Erasure (Art. 17) reaches the subject's identifier wherever we keep it, our own trail
-        # included. Past history rows change only through the audit trail's scrub, which is
-        # allowed past the database guard and records each row's content before and after.
-        history_rows_scrub(
-            rows=locked.history.model.objects.filter(id=locked.pk).exclude(
-                data_subject_identifier=SCRUBBED
-            ),
-            values={"data_subject_identifier": SCRUBBED},
+            return ErasureCounts()
+        counts = dsar_ticket_erase_everywhere(
+            ticket=locked,
             by=by,
             reason="dsar.subject_scrubbed",
+            scrubbed_at=timezone.now(),
+            scrubbed_by=actor,
         )
     ticket.refresh_from_db()
+    return counts

@@ -19,6 +19,13 @@ from apps.accounts.roles import PRIVACY_OFFICER
 from apps.controllers.models import Controller, Membership
 from apps.core.history import history_delete, history_save
 from apps.core.workflow import Workflow
+from apps.dsar.erasure import (
+    ErasureCounts,
+    dsar_ticket_erase_everywhere,
+    logs_redact,
+    ticket_identifiers,
+    user_erase_everywhere,
+)
 from apps.dsar.models import SCRUBBED, DsarAttachment, DsarTicket
 from apps.jobs.models import Job
 from apps.jobs.selectors import job_for
@@ -357,27 +364,37 @@ def deletion_request_confirm(
     return request
 
 
-def _erase_tickets(controller: Controller, *, by, now) -> dict[str, int]:
+def _erase_tickets(controller: Controller, *, by, now, copies: ErasureCounts) -> dict[str, int]:
     tickets = erased = attachments = 0
+    identifiers: set[str] = set()
     for ticket in DsarTicket.objects.for_controller(controller).select_for_update().order_by("pk"):
         tickets += 1
         if ticket.data_subject_identifier != SCRUBBED or ticket.details:
             erased += 1
-        ticket.data_subject_identifier = SCRUBBED
-        ticket.details = ""
-        if ticket.scrubbed_at is None:
-            ticket.scrubbed_at = now
-            ticket.scrubbed_by = ERASURE_ACTOR
-        history_save(ticket, by=by, reason="offboarding.dsar_subject_erased")
-        # Past history rows change only through the audit trail's guarded scrub.
-        history = DsarTicket.history.model
-        for field, value in (("data_subject_identifier", SCRUBBED), ("details", "")):
-            history_rows_scrub(
-                rows=history.objects.filter(id=ticket.pk).exclude(**{field: value}),
-                values={field: value},
+        identifiers.update(ticket_identifiers(ticket))
+        # The identifier, wherever it was typed or quoted (the ticket's text, its timeline,
+        # propagation notes, attachments' names, the outbox, the logs, all their history);
+        # the ticket keeps a keyed hash of it as proof.
+        copies.merge(
+            dsar_ticket_erase_everywhere(
+                ticket=ticket,
                 by=by,
                 reason="offboarding.dsar_subject_erased",
+                scrubbed_at=now,
+                scrubbed_by=ERASURE_ACTOR,
+                logs=False,
             )
+        )
+        if ticket.details:
+            ticket.details = ""
+            history_save(ticket, by=by, reason="offboarding.dsar_subject_erased")
+        # Past history rows change only through the audit trail's guarded scrub.
+        history_rows_scrub(
+            rows=DsarTicket.history.model.objects.filter(id=ticket.pk).exclude(details=""),
+            values={"details": ""},
+            by=by,
+            reason="offboarding.dsar_subject_erased",
+        )
         for attachment in ticket.attachments.all():
             attachments += 1
             name = attachment.file.name
@@ -393,10 +410,14 @@ def _erase_tickets(controller: Controller, *, by, now) -> dict[str, int]:
             by=by,
             reason="offboarding.dsar_attachment_erased",
         )
+    # The logs are searched once for every ticket's identifiers, not once per ticket.
+    copies.merge(
+        logs_redact(identifiers=identifiers, by=by, reason="offboarding.dsar_subject_erased")
+    )
     return {"dsar_tickets": tickets, "dsar_subject_identifiers": erased, "dsar_files": attachments}
 
 
-def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
+def _erase_users(controller: Controller, *, by, now, copies: ErasureCounts) -> dict[str, int]:
     ended = erased = 0
     memberships = Membership.objects.filter(controller=controller).select_related("user")
     for membership in memberships.order_by("pk"):
@@ -416,6 +437,7 @@ def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
         placeholder = f"erased-{user.pk}@{ERASED_EMAIL_DOMAIN}"
         if user.email != placeholder:
             erased += 1
+        former_email = user.email
         user.email = placeholder
         user.full_name = ""
         user.is_active = False
@@ -429,6 +451,15 @@ def _erase_users(controller: Controller, *, by, now) -> dict[str, int]:
             by=by,
             reason="offboarding.user_erased",
         )
+        if former_email != placeholder:
+            copies.merge(
+                user_erase_everywhere(
+                    email=former_email,
+                    placeholder=placeholder,
+                    by=by,
+                    reason="offboarding.user_erased",
+                )
+            )
     return {"memberships_ended": ended, "users": erased}
 
 
@@ -467,6 +498,9 @@ COUNT_LABELS = {
     "memberships_ended": "Portal memberships ended",
     "export_files": "Data export files deleted",
     "document_files": "Documents made on request (PDFs) deleted",
+    "copies_erased": "Rows and history rows rewritten to erase an identifier or address: "
+    "tickets, timelines, notes, attachment names, outbox messages, security events, logs, "
+    "jobs and task results",
 }
 
 
@@ -524,8 +558,10 @@ def deletion_request_execute(
     # Refused before anything is erased, not only when the request is marked completed.
     DELETION_WORKFLOW.check(request, Status.COMPLETED)
     controller = Controller.objects.select_for_update().get(pk=request.controller_id)
-    counts = _erase_tickets(controller, by=by, now=now)
-    counts |= _erase_users(controller, by=by, now=now)
+    copies = ErasureCounts()
+    counts = _erase_tickets(controller, by=by, now=now, copies=copies)
+    counts |= _erase_users(controller, by=by, now=now, copies=copies)
+    counts["copies_erased"] = copies.rows + copies.history_rows
     counts["export_files"] = _erase_exports(controller, by=by)
     counts["document_files"] = job_results_erase(controller=controller, by=by)
 

@@ -236,6 +236,8 @@ def test_after_the_cooling_off_a_privacy_officer_confirms_and_the_data_is_erased
         "memberships_ended": 2,
         "export_files": 1,
         "document_files": 0,
+        # The ticket and its two history rows holding an identifier.
+        "copies_erased": 3,
     }
     # Tickets: the identifier and details are gone, from the ticket and every history row.
     ticket = DsarTicket.objects.get(pk=data_of_a["ticket"].pk)
