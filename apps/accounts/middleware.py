@@ -37,14 +37,12 @@ class SessionDeviceOTPMiddleware(OTPMiddleware):
 
     def _verify_user_sync(self, request, user):
         confirmed = getattr(user, "confirmed_devices", None)
-        persistent_id = (
-            request.session.get(DEVICE_ID_SESSION_KEY) if confirmed is not None else None
-        )
-        if not persistent_id:
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if confirmed is None or not persistent_id:
             return super()._verify_user_sync(request, user)
         self._init_user_fields(user)
         persistent_id = self._normalize_persistent_id(persistent_id)
-        if confirmed is not None and persistent_id in confirmed:
+        if persistent_id in confirmed:
             user.otp_device = SimpleLazyObject(
                 functools.partial(Device.from_persistent_id, persistent_id)
             )

@@ -1,18 +1,21 @@
 """Writes to the trail: mark each history row the application writes, chain the marks after
-commit, chain rows written before the trail existed, scrub personal data from history rows."""
+commit, chain rows written before the trail existed or by a bulk loader, scrub personal data
+from history rows."""
 
 import copy
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.history import history_models, m2m_rows_for, object_labels
@@ -47,25 +50,35 @@ def _lock_chain(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TRAIL_LOCK_KEY])
 
 
+def _sealed_fields(
+    history_row: Any, *, content: str, door: str, user_repr: str, object_repr: str
+) -> dict[str, Any]:
+    """What the trail says of one history row (SealedRow's fields), for a mark or an entry."""
+    instance_meta = history_row.instance_type._meta
+    return {
+        "history_model": history_row._meta.label_lower,
+        "history_id": history_row.pk,
+        "object_model": instance_meta.label_lower,
+        "object_id": str(getattr(history_row, instance_meta.pk.attname)),
+        "object_repr": object_repr[:300],
+        "history_type": history_row.history_type,
+        "history_date": history_row.history_date,
+        "user_id": getattr(history_row, "history_user_id", None),
+        "user_repr": user_repr[:254],
+        "door": door,
+        "change_reason": history_row.history_change_reason or "",
+        "controller_id": chain.controller_id_of(history_row),
+        "content_hash": content,
+    }
+
+
 def _mark_for(
     history_row: Any, *, content: str, door: str, user_repr: str, object_repr: str
 ) -> TrailMark:
-    label = history_row._meta.label_lower
-    instance_meta = history_row.instance_type._meta
     mark = TrailMark(
-        history_model=label,
-        history_id=history_row.pk,
-        object_model=instance_meta.label_lower,
-        object_id=str(getattr(history_row, instance_meta.pk.attname)),
-        object_repr=object_repr[:300],
-        history_type=history_row.history_type,
-        history_date=history_row.history_date,
-        user_id=getattr(history_row, "history_user_id", None),
-        user_repr=user_repr[:254],
-        door=door,
-        change_reason=history_row.history_change_reason or "",
-        controller_id=chain.controller_id_of(history_row),
-        content_hash=content,
+        **_sealed_fields(
+            history_row, content=content, door=door, user_repr=user_repr, object_repr=object_repr
+        ),
         key_id=current_key_id(),
     )
     mark.mark = chain.mark_mac(mark)
@@ -159,6 +172,10 @@ def trail_seal_pending(*, using: str = "default", batch_size: int = 1000) -> int
             TrailEntry.objects.using(using).bulk_create(entries, batch_size=1000)
             TrailMark.objects.using(using).filter(pk__in=chained).delete()
             sealed += len(entries)
+        if len(marks) < batch_size:
+            # Every mark waiting when the batch was read is chained (or skipped); one written
+            # since is chained by its own transaction's seal. No empty round to confirm it.
+            return sealed
 
 
 def _repr(history_row) -> str:
@@ -244,29 +261,97 @@ def trail_seal_preexisting(*, dry_run: bool = False, chunk_size: int = 2000) -> 
     return count
 
 
-@contextmanager
-def trail_bulk_load(*, using: str = "default") -> Iterator[list[int]]:
-    """Mark and chain the history rows written inside the block by simple-history's bulk
-    helpers (which send no signal): for commands that load data, such as `seed_scale`.
+# trail_trailentry's columns as a bulk load writes them; `id` comes from the table's identity.
+_ENTRY_COLUMNS = ("seq", "prev_hash", "key_id", *SealedRow.SEALED_FIELDS, "row_hash", "recorded_at")
 
-    Yields a one-item list that holds, after the block, how many rows were chained.
+
+class TrailStoredDiffers(Exception):
+    """A loader's history row hashes differently from what the database stored."""
+
+
+def trail_chain_loaded(
+    *, rows: Sequence[tuple[Any, str]], door: str = Door.COMMAND, using: str = "default"
+) -> int:
+    """Chain history rows that a loader has just written itself (with COPY, in the current
+    transaction), in the order given; returns how many.
+
+    `rows` holds each history row as written (an instance of its history model) with the
+    object's str() as the row records it. Each entry is the one `trail_mark_rows` and then
+    `trail_seal_pending` would make, with no mark in between: the same fields (`_sealed_fields`),
+    the content hash of the row and its many-to-many rows (read from the database), the link to
+    the entry before it under the current key. They are written with COPY after the current
+    head, under the chain's lock, which the transaction then holds until it ends.
+
+    The hashes are of the rows as given: the first and the last row of each history model are
+    read back, and a stored row that hashes differently stops the load (TrailStoredDiffers),
+    rather than chain what would not verify. PostgreSQL only.
     """
-    before = {
-        model: model._default_manager.using(using).aggregate(top=Max("history_id"))["top"] or 0
-        for model in history_models()
-    }
-    chained = [0]
-    yield chained
-    for model, top in before.items():
-        ids = list(
-            _unchained(model)
-            .filter(history_id__gt=top)
-            .order_by("history_id")
-            .values_list("history_id", flat=True)
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        raise TransactionManagementError(
+            "trail_chain_loaded runs on PostgreSQL, inside the transaction that wrote the rows."
         )
-        for start in range(0, len(ids), 2000):
-            trail_mark_rows(history_model=model, ids=ids[start : start + 2000], using=using)
-    chained[0] = trail_seal_pending(using=using)
+    ids: defaultdict[Any, list[int]] = defaultdict(list)
+    for row, _ in rows:
+        ids[type(row)].append(row.pk)
+    m2m = {model: m2m_rows_for(model, model_ids) for model, model_ids in ids.items()}
+    contents = [chain.content_hash(row, m2m[type(row)][row.pk]) for row, _ in rows]
+    _check_stored(rows, contents, m2m, using)
+    user_ids = {getattr(row, "history_user_id", None) for row, _ in rows} - {None}
+    User = get_user_model()
+    emails = dict(User.objects.using(using).filter(pk__in=user_ids).values_list("pk", "email"))
+
+    _lock_chain(using)
+    last = TrailEntry.objects.using(using).order_by("-seq").values("seq", "row_hash").first()
+    seq = last["seq"] if last else 0
+    prev_hash = last["row_hash"] if last else GENESIS_HASH
+    key_id = current_key_id()
+    recorded_at = timezone.now()
+    sql = f"COPY {TrailEntry._meta.db_table} ({', '.join(_entry_columns())}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for (row, object_repr), content in zip(rows, contents, strict=True):
+            user_id = getattr(row, "history_user_id", None)
+            seq += 1
+            # The entry's fields without Model.__init__, which costs half as much as the hash.
+            entry = TrailEntry.__new__(TrailEntry)
+            entry.__dict__.update(
+                seq=seq,
+                prev_hash=prev_hash,
+                key_id=key_id,
+                recorded_at=recorded_at,
+                **_sealed_fields(
+                    row,
+                    content=content,
+                    door=door,
+                    user_repr=str(emails.get(user_id, "") if user_id else ""),
+                    object_repr=object_repr,
+                ),
+            )
+            entry.row_hash = prev_hash = chain.link_hash(entry)
+            copy.write_row([getattr(entry, name) for name in _ENTRY_COLUMNS])
+    return len(rows)
+
+
+def _entry_columns() -> list[str]:
+    columns = {f.attname: f.column for f in TrailEntry._meta.concrete_fields}
+    return [columns[name] for name in _ENTRY_COLUMNS]
+
+
+def _check_stored(rows, contents, m2m, using: str) -> None:
+    first: dict[Any, tuple[int, str]] = {}
+    last: dict[Any, tuple[int, str]] = {}
+    for (row, _), content in zip(rows, contents, strict=True):
+        first.setdefault(type(row), (row.pk, content))
+        last[type(row)] = (row.pk, content)
+    for model in first:
+        wanted = dict([first[model], last[model]])
+        stored = model._default_manager.using(using).in_bulk(list(wanted))
+        for pk, content in wanted.items():
+            if pk not in stored or chain.content_hash(stored[pk], m2m[model][pk]) != content:
+                raise TrailStoredDiffers(
+                    f"{model._meta.label_lower} history_id={pk}: the stored row does not hash "
+                    "as the loader wrote it"
+                )
 
 
 def history_rows_scrub(
