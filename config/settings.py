@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.offboarding",
     "apps.integrations",
+    "apps.retention",
     "apps.portal",
     "apps.api",
     "apps.demo",
@@ -109,6 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `brand`: the processor's name and logo heading the admin and the portal.
+                "apps.processors.context_processors.brand",
             ],
         },
     },
@@ -393,6 +396,33 @@ BREACH_NOTIFY_TARGET_HOURS = env.int("BREACH_NOTIFY_TARGET_HOURS", default=24)
 # confirm it, and how long the download link of a data export stays valid.
 OFFBOARDING_COOLING_OFF_DAYS = env.int("OFFBOARDING_COOLING_OFF_DAYS", default=14)
 OFFBOARDING_EXPORT_LINK_DAYS = env.int("OFFBOARDING_EXPORT_LINK_DAYS", default=7)
+# Retention (GDPR Art. 5(1)(e)): days each category of our own records is kept before
+# `apply_retention` (daily, cron) deletes or anonymises it (apps/retention/schedule.py, README
+# "Retention"). The defaults, and why:
+RETENTION_DAYS = {
+    # A year: a breach is often found months after the failed sign-ins that began it, and a
+    # yearly security review compares the year. Then anonymised: kind and time stay.
+    "security_events": env.int("RETENTION_SECURITY_EVENTS_DAYS", default=365),
+    # Two years: a customer audit, its report and a dispute about it (DPA clause 10).
+    "audit_access_log": env.int("RETENTION_AUDIT_ACCESS_LOG_DAYS", default=730),
+    # Thirty days after a message was sent (or given up): long enough to answer "what did you
+    # send us"; recipient, subject and outcome stay as proof that the notice went out.
+    "outbox_bodies": env.int("RETENTION_OUTBOX_BODY_DAYS", default=30),
+    # Ninety days of sign-in records (addresses, browsers): enough to trace an account taken
+    # over; the lockout itself needs only AXES_COOLOFF_HOURS. Set the log collector that keeps
+    # the JSON request lines from stdout to the same period.
+    "request_logs": env.int("RETENTION_REQUEST_LOG_DAYS", default=90),
+    # Thirty days, as `prune_db_task_results --min-age-days 30` did: time to read a failure.
+    "task_results": env.int("RETENTION_TASK_RESULT_DAYS", default=30),
+    # Thirty days after the link expired (PORTAL_INVITATION_DAYS): time for a customer to ask
+    # why a colleague never arrived, then the unused account is erased.
+    "invitations": env.int("RETENTION_INVITATION_DAYS", default=30),
+    # Seven days after the download link expired (OFFBOARDING_EXPORT_LINK_DAYS): the file of a
+    # customer's whole data is kept no longer than a late download needs.
+    "data_exports": env.int("RETENTION_DATA_EXPORT_DAYS", default=7),
+}
+# The dashboard flags the schedule when no run has finished within this many hours.
+RETENTION_STALE_AFTER_HOURS = 48
 # Long jobs (apps/jobs): how long a job's file (a PDF made on demand) is kept for the person who
 # started it, and how long a running job may go without reporting progress before it counts as
 # stalled (its worker stopped) and may be retried.

@@ -2,6 +2,7 @@ import psycopg
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
@@ -9,6 +10,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
+from apps.processors.branding import BRAND_CACHE_KEY, BRAND_CACHE_SECONDS, Brand
 from apps.trail.guards import CREDENTIALS, guarded_tables, two_roles, use_credentials
 from tests.factories import StaffFactory
 
@@ -103,6 +105,16 @@ def checkpoint_store(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "trail-checkpoints"), "base_url": None},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def processor_brand_cache():
+    """Each test starts with no processor, and the cached brand heading the pages says so, as a
+    running site's cache would; a processor the test saves replaces it (apps.processors.branding).
+    """
+    cache.set(BRAND_CACHE_KEY, Brand(), BRAND_CACHE_SECONDS)
+    yield
+    cache.delete(BRAND_CACHE_KEY)
 
 
 @pytest.fixture

@@ -431,3 +431,16 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     url = factory.Sequence(lambda n: f"https://hooks{n}.customer.test/records")
     events = factory.LazyFunction(lambda: ["request.status_changed"])
     secret = "whsec_dGVzdHMtb25seS13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+
+
+class RetentionRunFactory(factory.django.DjangoModelFactory):
+    """A finished run of the retention schedule, as `retention_apply` leaves it."""
+
+    class Meta:
+        model = "retention.RetentionRun"
+
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(lambda o: o.started_at + timezone.timedelta(seconds=3))
+    status = "done"
+    periods = factory.LazyFunction(lambda: {"security_events": 365})
+    counts = factory.LazyFunction(lambda: {"security_events": 2})

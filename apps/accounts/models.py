@@ -6,6 +6,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.accounts.identity import email_normalise
+from apps.core.dates import datetime_text
 from apps.core.legaltime import validate_time_zone
 
 
@@ -138,4 +139,4 @@ class SecurityEvent(models.Model):
         indexes = [models.Index(fields=["kind", "-created_at"])]
 
     def __str__(self):
-        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} at {datetime_text(self.created_at)}"

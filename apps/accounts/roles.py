@@ -32,6 +32,7 @@ PROJECT_APPS = (
     "portal",
     "offboarding",
     "integrations",
+    "retention",
     "api",
     "workspace",
 )

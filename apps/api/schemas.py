@@ -231,6 +231,14 @@ class ObjectionOut(Schema):
     reason: str
     status: str
     resolution: str
+    consequence: str = Field(
+        description=(
+            "For an upheld objection: `not_used` (the change's subprocessor is not used for "
+            "your organisation) or `termination` (your organisation may end the agreement from "
+            "`termination_on`); empty otherwise."
+        )
+    )
+    termination_on: datetime.date | None
     raised_at: datetime.datetime
     resolved_at: datetime.datetime | None
 

@@ -56,6 +56,8 @@ def objection_out(objection: Objection) -> dict:
         "reason": objection.reason,
         "status": objection.status,
         "resolution": objection.resolution,
+        "consequence": objection.consequence,
+        "termination_on": objection.termination_on,
         "raised_at": objection.created_at,
         "resolved_at": objection.resolved_at,
     }

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apps.core.dates import datetime_text
+
 DEFAULT_AUDIT_TERMS = (
     "You receive read-only access to the records named in this audit for its purpose only. "
     "You keep everything you see confidential: you do not copy, share or publish it beyond the "
@@ -149,7 +151,7 @@ class AuditAccessLog(models.Model):
         verbose_name_plural = "audit access log"
 
     def __str__(self):
-        return f"{self.method} {self.path} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.method} {self.path} at {datetime_text(self.at)}"
 
     @property
     def status_label(self) -> str:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.dates import datetime_text
 from apps.core.legaltime import Clock, DeadlineCalendar, clock
 from apps.core.models import TimeStampedModel
 from apps.dsar.deadlines import dsar_calendar_for
@@ -249,7 +250,7 @@ class DsarPause(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.ticket} paused {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.ticket} paused {datetime_text(self.started_at)}"
 
 
 class DsarPropagation(models.Model):

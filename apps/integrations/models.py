@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.dates import datetime_text
 from apps.core.models import TimeStampedModel
 from apps.notifications.fields import EncryptedTextField
 
@@ -245,4 +246,4 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         outcome = self.status_code or self.error or "no answer"
-        return f"{self.message} at {self.attempted_at:%Y-%m-%d %H:%M}: {outcome}"
+        return f"{self.message} at {datetime_text(self.attempted_at)}: {outcome}"

@@ -157,7 +157,7 @@ def api_token_create(
         request=request,
         user=by,
         detail=f"{_token_label(token)}, {token.get_scope_display().lower()}, expires "
-        f"{token.expires_at:%Y-%m-%d %H:%M} UTC",
+        f"{format_instant(token.expires_at, datetime.UTC)}",
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -214,9 +214,13 @@ def api_token_verify(*, raw: str, at: datetime.datetime | None = None) -> ApiTok
     if token is None or not hmac.compare_digest(token.secret_hash, api_token_hash(raw)):
         raise TokenRefused("This API token is not valid.")
     if token.revoked_at is not None:
-        raise TokenRefused(f"This API token was revoked on {token.revoked_at:%Y-%m-%d} UTC.")
+        raise TokenRefused(
+            f"This API token was revoked on {format_instant(token.revoked_at, datetime.UTC)}."
+        )
     if token.expires_at <= at:
-        raise TokenRefused(f"This API token expired on {token.expires_at:%Y-%m-%d} UTC.")
+        raise TokenRefused(
+            f"This API token expired on {format_instant(token.expires_at, datetime.UTC)}."
+        )
     if not token.user.is_active:
         raise TokenRefused("The account this token acts for is deactivated.")
     if token.controller_id is None:
@@ -263,7 +267,7 @@ def api_token_use_record(
                 kind=SecurityEvent.Kind.API_TOKEN_USED,
                 request=request,
                 user=token.user,
-                detail=f"{_token_label(token)}: first use on {at:%Y-%m-%d} UTC",
+                detail=f"{_token_label(token)}: first use on {format_instant(at, datetime.UTC)}",
             )
     token.last_used_at = locked.last_used_at
     token.last_used_ip = locked.last_used_ip

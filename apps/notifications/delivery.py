@@ -29,12 +29,13 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
 
 from apps.notifications.models import Notification
@@ -132,7 +133,7 @@ def notification_claim(
                 # Its sender stopped (killed, or lost its database) before recording anything.
                 row.last_error = (
                     "The previous attempt did not finish: its sender stopped and its claim "
-                    f"expired at {row.claimed_until:%Y-%m-%d %H:%M:%S} UTC."
+                    f"expired at {date_format(row.claimed_until.astimezone(UTC), 'DATETIME_FORMAT')}."
                 )
                 if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
                     row.status = Notification.Status.FAILED

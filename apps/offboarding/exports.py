@@ -147,7 +147,16 @@ def breach_incidents(controller: Controller) -> list[dict]:
     ]
 
 
-OBJECTION_COLUMNS = ["change", "reason", "status", "resolution", "raised_at", "resolved_at"]
+OBJECTION_COLUMNS = [
+    "change",
+    "reason",
+    "status",
+    "resolution",
+    "consequence",
+    "termination_on",
+    "raised_at",
+    "resolved_at",
+]
 
 
 def objections(controller: Controller) -> list[dict]:
@@ -162,6 +171,8 @@ def objections(controller: Controller) -> list[dict]:
             "reason": o.reason,
             "status": o.status,
             "resolution": o.resolution,
+            "consequence": o.consequence_text,
+            "termination_on": o.termination_on,
             "raised_at": o.created_at,
             "resolved_at": o.resolved_at,
         }

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.dates import datetime_text
 from apps.core.models import TimeStampedModel
 
 
@@ -76,7 +77,7 @@ class DataExport(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"Export of {self.controller} requested {self.requested_at:%Y-%m-%d %H:%M}"
+        return f"Export of {self.controller} requested {datetime_text(self.requested_at)}"
 
     @property
     def is_expired(self) -> bool:

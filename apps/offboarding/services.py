@@ -3,7 +3,7 @@
 import hashlib
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import PRIVACY_OFFICER
 from apps.controllers.models import Controller, Membership
 from apps.core.history import history_delete, history_save
+from apps.core.legaltime import format_instant
 from apps.core.workflow import Workflow
 from apps.dsar.erasure import (
     ErasureCounts,
@@ -57,7 +58,7 @@ ERASURE_ACTOR = "offboarding.deletion"
 
 
 def _fmt(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return format_instant(moment, UTC)
 
 
 def _admin_emails(controller: Controller) -> list[str]:

@@ -30,6 +30,7 @@ PAGE_AREAS: dict[str, str] = {
     "activity_list": AuditArea.PROCESSING_RECORD,
     "activity_detail": AuditArea.PROCESSING_RECORD,
     "subprocessor_list": AuditArea.SUBPROCESSORS,
+    "objection_detail": AuditArea.SUBPROCESSORS,
     "member_list": NOT_FOR_AUDITORS,
     "member_invite": NOT_FOR_AUDITORS,
     "member_remove": NOT_FOR_AUDITORS,

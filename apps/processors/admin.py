@@ -1,11 +1,13 @@
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from apps.controllers.models import Controller
@@ -17,6 +19,7 @@ from apps.core.admin import (
     run_per_row,
 )
 from apps.core.history import history_stamp
+from apps.processors.logo import LOGO_ACCEPT, logo_version
 from apps.processors.models import (
     REVIEW_WARNING_DAYS,
     ProcessingActivity,
@@ -26,6 +29,30 @@ from apps.processors.models import (
 from apps.processors.resources import ProcessingActivityResource, SecurityMeasureResource
 from apps.processors.selectors import record_gaps
 from apps.processors.services import processing_activity_transition, register_pdf_start
+
+
+class _StoredLogo:
+    """The stored logo as the file input shows it: a link to the logo as the pages serve it (the
+    private storage gives files no URL of their own)."""
+
+    def __init__(self, name: str) -> None:
+        self.url = reverse("processor_logo", kwargs={"version": logo_version(name)})
+
+    def __str__(self) -> str:
+        return "the current logo"
+
+
+class LogoInput(forms.ClearableFileInput):
+    def __init__(self, attrs=None):
+        super().__init__({"accept": LOGO_ACCEPT, **(attrs or {})})
+
+    def is_initial(self, value):
+        return bool(value and getattr(value, "name", ""))
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _StoredLogo(value.name)
+        return None
 
 
 @admin.register(Processor)
@@ -42,10 +69,12 @@ class ProcessorAdmin(RegisterAdmin):
         "dpo_name",
         "dpo_email",
         "representative",
+        "logo",
         "created_at",
         "updated_at",
     ]
     readonly_fields = ["created_at", "updated_at"]
+    formfield_overrides = {models.ImageField: {"widget": LogoInput}}
 
 
 @admin.register(SecurityMeasure)

@@ -5,3 +5,6 @@ class ProcessorsConfig(AppConfig):
     name = "apps.processors"
     label = "processors"
     verbose_name = "Processor and processing record"
+
+    def ready(self):
+        from apps.processors import branding  # noqa: F401  (keeps the cached brand current)

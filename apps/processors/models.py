@@ -7,6 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import PartyContact, TimeStampedModel
+from apps.processors.logo import logo_storage, logo_upload_to, validate_logo
 
 
 class Processor(TimeStampedModel, PartyContact):
@@ -17,6 +18,14 @@ class Processor(TimeStampedModel, PartyContact):
         "EU representative (Art. 27)",
         blank=True,
         help_text="Name and contact details, where we are established outside the EU.",
+    )
+    logo = models.ImageField(
+        upload_to=logo_upload_to,
+        storage=logo_storage,
+        blank=True,
+        validators=[validate_logo],
+        help_text="Heads the admin and the portal: a PNG, JPEG or WebP image of at most 256 KB "
+        "and 1024 pixels a side.",
     )
 
     history = HistoricalRecords()

@@ -123,7 +123,15 @@ class ObjectionInline(HistoryTabularInline):
     """Read-only here: objections are raised and resolved through their own services."""
 
     model = Objection
-    readonly_fields = ("controller", "reason", "status", "resolution", "resolved_at")
+    readonly_fields = (
+        "controller",
+        "reason",
+        "status",
+        "resolution",
+        "consequence",
+        "termination_on",
+        "resolved_at",
+    )
     fields = readonly_fields
     can_delete = False
 
@@ -247,7 +255,15 @@ class SubprocessorChangeAdmin(RegisterAdmin):
 class ObjectionForm(forms.ModelForm):
     class Meta:
         model = Objection
-        fields = ["controller", "change", "reason", "status", "resolution"]
+        fields = [
+            "controller",
+            "change",
+            "reason",
+            "status",
+            "resolution",
+            "consequence",
+            "termination_on",
+        ]
 
     def _post_clean(self):
         if self.instance.pk is None:
@@ -269,9 +285,11 @@ class ObjectionForm(forms.ModelForm):
         if status and status != Objection.Status.OPEN:
             try:
                 objection_resolve_check(
-                    objection=Objection.objects.get(pk=self.instance.pk),
+                    objection=Objection.objects.select_related("change").get(pk=self.instance.pk),
                     status=status,
                     resolution=self.cleaned_data.get("resolution", ""),
+                    consequence=self.cleaned_data.get("consequence") or "",
+                    termination_on=self.cleaned_data.get("termination_on"),
                 )
             except ValidationError as error:
                 self.add_error(None, error)
@@ -284,8 +302,8 @@ class ObjectionAdmin(RegisterAdmin):
     Both go through the services: the objection window and the e-mails hold as in the portal.
     """
 
-    list_display = ["controller", "change", "status", "created_at", "resolved_at"]
-    list_filter = ["status"]
+    list_display = ["controller", "change", "status", "consequence", "created_at", "resolved_at"]
+    list_filter = ["status", "consequence"]
     empty_list_messages = {
         "status__exact=open": "No objection is waiting for an answer.",
         "": "No controller has objected to a subprocessor change.",
@@ -304,6 +322,8 @@ class ObjectionAdmin(RegisterAdmin):
             "reason",
             "status",
             "resolution",
+            "consequence",
+            "termination_on",
             "resolved_at",
             "created_at",
             "updated_at",
@@ -344,6 +364,8 @@ class ObjectionAdmin(RegisterAdmin):
                 objection=obj,
                 status=status,
                 resolution=form.cleaned_data.get("resolution", ""),
+                consequence=form.cleaned_data.get("consequence") or "",
+                termination_on=form.cleaned_data.get("termination_on"),
                 by=acting_user(request),
             )
             self.message_user(request, "Objection closed; the customer is being e-mailed.")

@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from apps.core.dates import datetime_text
 from apps.core.models import TimeStampedModel
 
 # How far ahead staff are warned: a DPA to renew, an announced change about to take effect.
@@ -213,7 +215,8 @@ class SubprocessorChange(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} of {self.subprocessor} on {self.effective_at:%Y-%m-%d}"
+        on = date_format(timezone.localdate(self.effective_at), "DATE_FORMAT")
+        return f"{self.get_kind_display()} of {self.subprocessor} on {on}"
 
     def clean(self):
         super().clean()
@@ -225,7 +228,7 @@ class SubprocessorChange(TimeStampedModel):
                         "effective_at": (
                             f"The change can take effect no sooner than "
                             f"{settings.SUBPROCESSOR_NOTICE_DAYS} days after it is announced "
-                            f"(on or after {(self.announced_at + notice):%Y-%m-%d %H:%M} UTC)."
+                            f"(on or after {datetime_text(self.announced_at + notice)})."
                         )
                     }
                 )
@@ -237,9 +240,13 @@ class Objection(TimeStampedModel):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved with the customer"
-        UPHELD = "upheld", "Upheld: change not applied for this customer"
+        UPHELD = "upheld", "Upheld"
         REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Consequence(models.TextChoices):
+        NOT_USED = "not_used", "The subprocessor is not used for this customer"
+        TERMINATION = "termination", "The customer may end the agreement"
 
     controller = models.ForeignKey(
         "controllers.Controller", on_delete=models.CASCADE, related_name="objections"
@@ -251,12 +258,40 @@ class Objection(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # What an upheld objection changes, as DPA clause 5 allows: the subprocessor is not used for
+    # this customer, or the customer may end the agreement (from `termination_on`).
+    consequence = models.CharField(
+        "consequence of upholding", max_length=20, choices=Consequence.choices, blank=True
+    )
+    termination_on = models.DateField(
+        "the customer may end the agreement on",
+        null=True,
+        blank=True,
+        help_text="Only when the customer may end the agreement: the date from which it may.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["controller", "status"])]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status="upheld", consequence__in=["not_used", "termination"])
+                | (~Q(status="upheld") & Q(consequence="")),
+                name="objection_upheld_has_consequence",
+                violation_error_message=(
+                    "An upheld objection records its consequence; no other outcome has one."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(consequence="termination", termination_on__isnull=False)
+                | (~Q(consequence="termination") & Q(termination_on__isnull=True)),
+                name="objection_termination_has_date",
+                violation_error_message=(
+                    "The right to end the agreement needs its date; no other consequence has one."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["controller", "change"],
                 name="objection_one_per_controller_and_change",
@@ -272,3 +307,23 @@ class Objection(TimeStampedModel):
 
     def __str__(self):
         return f"{self.controller} objects to {self.change}"
+
+    @property
+    def excludes_subprocessor(self) -> bool:
+        """Upheld with the consequence that the change's subprocessor is not used for this
+        customer."""
+        return self.status == self.Status.UPHELD and self.consequence == self.Consequence.NOT_USED
+
+    @property
+    def consequence_text(self) -> str:
+        """What upholding changed, in the customer's words: the e-mail, the portal and the
+        record of processing say the same."""
+        if self.consequence == self.Consequence.NOT_USED:
+            return (
+                f"{self.change.subprocessor.name} is not used to process personal data on "
+                f"behalf of {self.controller}."
+            )
+        if self.consequence == self.Consequence.TERMINATION and self.termination_on:
+            on = date_format(self.termination_on, "DATE_FORMAT")
+            return f"{self.controller} may end the agreement from {on}."
+        return ""

@@ -5,15 +5,16 @@ notice period, the objection window and the e-mails to customers hold whichever 
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from apps.accounts.models import User
 from apps.controllers.models import Controller
+from apps.core.dates import datetime_text
 from apps.core.history import history_save
 from apps.core.workflow import Workflow
 from apps.jobs.models import Job
@@ -56,7 +57,7 @@ OBJECTION_WORKFLOW: Workflow[Objection] = Workflow(
 
 
 def _fmt(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M} {settings.TIME_ZONE}"
+    return datetime_text(moment)
 
 
 def _processor_name() -> str:
@@ -108,7 +109,7 @@ def _notice(change: SubprocessorChange, notice: str, reason: str) -> tuple[str, 
     if notice == ANNOUNCED:
         return (
             f"Subprocessor change: {change.get_kind_display().lower()} of {subprocessor.name}, "
-            f"effective {change.effective_at:%Y-%m-%d}",
+            f"effective {date_format(timezone.localdate(change.effective_at), 'DATE_FORMAT')}",
             f"{_processor_name()} announces a change to the subprocessors that process personal "
             f"data on your behalf.\n\n{_change_summary(change)}\n\n{change.description}\n\n"
             f"You may object to this change, with your reasons, until it takes effect on "
@@ -268,12 +269,62 @@ def objection_check(
         raise ValidationError(f"{controller} has already objected to this change.")
 
 
-def objection_resolve_check(*, objection: Objection, status: str, resolution: str) -> None:
+def objection_resolve_check(
+    *,
+    objection: Objection,
+    status: str,
+    resolution: str,
+    consequence: str = "",
+    termination_on: date | None = None,
+) -> None:
+    """The rules of closing an objection. Upholding records what the DPA allows in its place:
+    the subprocessor is not used for this customer (an addition or a replacement only: a removal
+    takes nobody on), or the customer may end the agreement from a date, not before the objection
+    was raised."""
     if status not in OBJECTION_OUTCOMES:
         raise ValidationError({"status": "Choose how the objection was closed."})
     OBJECTION_WORKFLOW.check(objection, status)
     if status != Objection.Status.WITHDRAWN and not (resolution or "").strip():
         raise ValidationError({"resolution": "Write the resolution the customer will read."})
+    Consequence = Objection.Consequence
+    if status != Objection.Status.UPHELD:
+        if consequence or termination_on:
+            raise ValidationError(
+                {"consequence": "Only an upheld objection has a consequence: leave it empty."}
+            )
+        return
+    if consequence not in Consequence.values:
+        raise ValidationError(
+            {
+                "consequence": "Choose what upholding changes: the subprocessor is not used for "
+                "this customer, or the customer may end the agreement."
+            }
+        )
+    if consequence == Consequence.NOT_USED:
+        if objection.change.kind == Kind.REMOVE:
+            raise ValidationError(
+                {
+                    "consequence": "This change removes a subprocessor: there is no new one to "
+                    "leave out. Record the customer's right to end the agreement instead."
+                }
+            )
+        if termination_on:
+            raise ValidationError(
+                {"termination_on": "A date applies only when the customer may end the agreement."}
+            )
+        return
+    if termination_on is None:
+        raise ValidationError(
+            {"termination_on": "Give the date from which the customer may end the agreement."}
+        )
+    raised_on = timezone.localdate(objection.created_at)
+    if termination_on < raised_on:
+        raise ValidationError(
+            {
+                "termination_on": f"The date cannot be before the objection was raised "
+                f"({date_format(raised_on, 'DATE_FORMAT')})."
+            }
+        )
 
 
 @transaction.atomic
@@ -320,18 +371,40 @@ def objection_raise(
 
 @transaction.atomic
 def objection_resolve(
-    *, objection: Objection, status: str, resolution: str, by: User | None
+    *,
+    objection: Objection,
+    status: str,
+    resolution: str,
+    by: User | None,
+    consequence: str = "",
+    termination_on: date | None = None,
 ) -> Objection:
-    """Close an open objection with its outcome; the controller is told the outcome."""
-    objection = Objection.objects.select_for_update().get(pk=objection.pk)
-    objection_resolve_check(objection=objection, status=status, resolution=resolution)
+    """Close an open objection with its outcome; the controller is told the outcome and, when
+    it is upheld, its consequence (`objection_resolve_check`)."""
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("change__subprocessor", "change__replaces", "controller")
+        .get(pk=objection.pk)
+    )
+    objection_resolve_check(
+        objection=objection,
+        status=status,
+        resolution=resolution,
+        consequence=consequence,
+        termination_on=termination_on,
+    )
 
     OBJECTION_WORKFLOW.move(
         objection,
         status,
         by=by,
         reason=f"subprocessors.objection.{status}",
-        changes={"resolution": (resolution or "").strip(), "resolved_at": timezone.now()},
+        changes={
+            "resolution": (resolution or "").strip(),
+            "resolved_at": timezone.now(),
+            "consequence": consequence,
+            "termination_on": termination_on,
+        },
     )
 
     controller = objection.controller
@@ -341,6 +414,7 @@ def objection_resolve(
         body=(
             f"Your objection to this subprocessor change is closed.\n\n"
             f"{_change_summary(objection.change)}\n\nOutcome: {objection.get_status_display()}"
+            + (f"\n\n{objection.consequence_text}" if objection.consequence else "")
             + (f"\n\n{objection.resolution}" if objection.resolution else "")
         ),
         kind="subprocessors.objection_resolved",

@@ -7,6 +7,8 @@ refuses to update or delete them on PostgreSQL (see guards.py).
 from django.conf import settings
 from django.db import models
 
+from apps.core.dates import datetime_text
+
 # The model whose rows say which customer a record belongs to. Named, not imported: the trail
 # sits below the domain apps and knows them only by label.
 TENANT_MODEL = "controllers.Controller"
@@ -180,4 +182,4 @@ class TrailScrub(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"Scrub of {self.entry} at {self.scrubbed_at:%Y-%m-%d %H:%M}"
+        return f"Scrub of {self.entry} at {datetime_text(self.scrubbed_at)}"

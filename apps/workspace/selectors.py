@@ -12,14 +12,16 @@ the incidents and the security events, a Privacy Officer and an Auditor everythi
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from apps.accounts.models import SecurityEvent
 from apps.accounts.roles import AUDITOR, PRIVACY_OFFICER, SECURITY_LEAD, SUPPORT_AGENT
@@ -31,6 +33,8 @@ from apps.jobs.models import Job
 from apps.notifications.models import Notification
 from apps.processors.models import REVIEW_WARNING_DAYS, ProcessingActivity, Processor
 from apps.processors.selectors import shared_record_gaps
+from apps.retention.models import RetentionRun
+from apps.retention.selectors import retention_state
 from apps.subprocessors.models import (
     CHANGE_EFFECT_WARNING_DAYS,
     DPA_EXPIRY_WARNING_DAYS,
@@ -301,7 +305,7 @@ def _changes_soon(now: datetime, zone: tzinfo) -> Figure:
         "No announced subprocessor change takes effect soon.",
         lambda c: FigureRow(
             label=f"{c.get_kind_display()}: {c.subprocessor.name}",
-            detail=f"takes effect {timezone.localtime(c.effective_at, zone):%d %b %Y}",
+            detail=f"takes effect {_day(timezone.localdate(c.effective_at, zone))}",
             url=_change(c),
         ),
     )
@@ -319,7 +323,7 @@ def _reviews_due(now: datetime, zone: tzinfo) -> Figure:
         "Every processing activity's review is further off.",
         lambda a: FigureRow(
             label=a.name,
-            detail=f"review by {a.next_review_on:%d %b %Y}",
+            detail=f"review by {_day(a.next_review_on)}",
             url=_change(a),
             late=a.next_review_on < today,
         ),
@@ -338,7 +342,7 @@ def _dpas_expiring(now: datetime, zone: tzinfo) -> Figure:
         f"No active subprocessor's DPA expires in the next {DPA_EXPIRY_WARNING_DAYS} days.",
         lambda s: FigureRow(
             label=s.name,
-            detail=f"DPA expires {s.dpa_expires_on:%d %b %Y}",
+            detail=f"DPA expires {_day(s.dpa_expires_on)}",
             url=_change(s),
             late=s.dpa_expires_on < today,
         ),
@@ -436,6 +440,48 @@ def _security_events(now: datetime, zone: tzinfo) -> Figure:
     )
 
 
+def _day(day: date) -> str:
+    return date_format(day, "DATE_FORMAT")
+
+
+def _retention(now: datetime, zone: tzinfo) -> Figure:
+    """The retention schedule's last run: flagged (a count of one) when there is none, it
+    failed, or none finished within RETENTION_STALE_AFTER_HOURS. One query."""
+    state = retention_state(now=now)
+    last = state.last
+    url = _changelist(RetentionRun)
+    if last is None:
+        summary, when = "No run recorded: is apply_retention in the daily cron?", ""
+    else:
+        at = timezone.localtime(last.finished_at or last.started_at, zone)
+        when = date_format(at, "DATETIME_FORMAT")
+        removed = "; ".join(f"{label}: {count}" for label, count in state.removed())
+        outcome = "failed" if last.status == RetentionRun.Status.FAILED else "finished"
+        summary = f"Last run {outcome} {when}: " + (
+            f"deleted or anonymised {removed}." if removed else "nothing had outlived its period."
+        )
+    rows = []
+    if state.stale:
+        rows = [
+            FigureRow(
+                label=f"Last run {when}" if last else "Never run",
+                detail=summary,
+                url=_change(last) if last else url,
+                late=True,
+            )
+        ]
+    return Figure(
+        key="retention",
+        area=OPERATIONS,
+        title="Retention schedule not run in the last "
+        f"{settings.RETENTION_STALE_AFTER_HOURS // 24} days",
+        count=1 if state.stale else 0,
+        url=url,
+        all_clear=summary,
+        rows=rows,
+    )
+
+
 def _specs() -> Iterable[_Spec]:
     yield _Spec("dsar_overdue", DSAR, DsarTicket, _dsar_overdue)
     yield _Spec("dsar_due_soon", DSAR, DsarTicket, _dsar_due_soon)
@@ -453,6 +499,7 @@ def _specs() -> Iterable[_Spec]:
     if django_apps.is_installed("django_tasks_db"):
         task_result = django_apps.get_model("django_tasks_database", "DBTaskResult")
         yield _Spec("tasks_failed", OPERATIONS, task_result, _tasks_failed)
+    yield _Spec("retention", OPERATIONS, RetentionRun, _retention)
     yield _Spec("security_events", SECURITY, SecurityEvent, _security_events)
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+from django.utils import timezone
+
 from apps.api import organisations
 from apps.breaches.models import BreachNotification
 from apps.breaches.services import (
@@ -15,7 +17,12 @@ from apps.trail.models import Door, TrailEntry
 from apps.trail.services import trail_seal_pending
 from tests.api.conftest import ApiClient, make_token
 from tests.api.test_auth import assert_problem
-from tests.factories import BreachIncidentFactory, StaffFactory, SubprocessorChangeFactory
+from tests.factories import (
+    BreachIncidentFactory,
+    ObjectionFactory,
+    StaffFactory,
+    SubprocessorChangeFactory,
+)
 
 
 def org(controller, *parts):
@@ -89,6 +96,23 @@ def test_an_objection_is_raised_once_through_the_service(api_a, controller_a):
     assert "already objected" in assert_problem(again, 409)["detail"]
     listed = api_a.get(org(controller_a, "objections")).json()["items"]
     assert [o["change_id"] for o in listed] == [change.pk]
+
+
+def test_an_upheld_objection_shows_its_consequence(api_a, controller_a):
+    change = SubprocessorChangeFactory()
+    ObjectionFactory(
+        controller=controller_a,
+        change=change,
+        status=Objection.Status.UPHELD,
+        consequence=Objection.Consequence.NOT_USED,
+        resolved_at=timezone.now(),
+    )
+    [listed] = api_a.get(org(controller_a, "objections")).json()["items"]
+    assert (listed["status"], listed["consequence"], listed["termination_on"]) == (
+        "upheld",
+        "not_used",
+        None,
+    )
 
 
 def test_an_objection_to_an_unknown_change_is_404(api_a, controller_a):

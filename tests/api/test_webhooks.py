@@ -386,7 +386,13 @@ def test_an_answered_objection_is_an_event_for_its_organisation_only(
 ):
     endpoint_b = register(controller_b, admin_b, "https://hooks.bravo.example/x")[0]
     objection = Objection.objects.get(pk=world_a["objection_id"])
-    objection_resolve(objection=objection, status="upheld", resolution="Not for you.", by=staff)
+    objection_resolve(
+        objection=objection,
+        status="upheld",
+        resolution="Not for you.",
+        consequence="not_used",
+        by=staff,
+    )
     answers = [d for t, d in events_of(endpoint_a) if t == Event.OBJECTION_ANSWERED]
     assert [(d["objection_id"], d["status"], d["resolution"]) for d in answers] == [
         (objection.pk, "upheld", "Not for you.")

@@ -29,7 +29,7 @@ def test_the_owners_reminder_is_written_in_the_owners_zone(security_lead, settin
     call_command("send_breach_reminders", stdout=StringIO())
     body = Notification.objects.get(kind="breach.reminder.12h").body
     # Aware at 22:30 UTC on 9 Mar: notify by 22:30 UTC on 10 Mar, 23:30 in Paris.
-    assert "must be notified by 2026-03-10 23:30 CET (10 h left)" in body
+    assert "must be notified by 10 Mar 2026, 23:30 CET (10 h left)" in body
     assert "Times are in Europe/Paris." in body
 
 
@@ -43,7 +43,7 @@ def test_the_owner_without_a_zone_reads_the_processors(security_lead, settings, 
     )
     call_command("send_breach_reminders", stdout=StringIO())
     body = Notification.objects.get(kind="breach.reminder.missed").body
-    assert "passed at 2026-03-10 07:00 EDT (overdue by 1 h)" in body
+    assert "passed at 10 Mar 2026, 07:00 EDT (overdue by 1 h)" in body
     assert f"Times are in {settings.PROCESSOR_TIME_ZONE}." in body
 
 
@@ -59,4 +59,4 @@ def test_the_report_is_in_the_controllers_zone(security_lead, monkeypatch):
     breach_controllers_confirm(incident=incident, by=security_lead)
     html = breach_report_html(incident=incident, controller=warsaw)
     assert "Times are in Europe/Warsaw." in html
-    assert "2026-03-10 00:30 CET" in html  # became aware, already 10 Mar in Warsaw
+    assert "10 Mar 2026, 00:30 CET" in html  # became aware, already 10 Mar in Warsaw

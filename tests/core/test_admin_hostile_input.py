@@ -44,6 +44,7 @@ ADMIN_FORMS = {
     "processors_processingactivity": ("officer", factories.ProcessingActivityFactory),
     "processors_securitymeasure": ("security_lead", factories.SecurityMeasureFactory),
     "subprocessors_subprocessorchange": ("officer", None),
+    "subprocessors_objection": ("officer", factories.ObjectionFactory),
     "dsar_dsarticket": ("support_agent", factories.DsarTicketFactory),
     "breaches_breachincident": ("security_lead", factories.BreachIncidentFactory),
     "audit_auditgrant": ("officer", None),

@@ -161,6 +161,7 @@ def test_the_read_only_admins_are_the_application_written_tables():
         # Written by the portal (customer admins register them), only read in the admin.
         "integrations.WebhookEndpoint",
         "jobs.Job",
+        "retention.RetentionRun",
         "trail.TrailEntry",
         "trail.TrailScrub",
     }

@@ -22,6 +22,7 @@ from apps.jobs.models import Job
 from apps.notifications.models import Notification
 from apps.offboarding.models import DataExport, DeletionRequest
 from apps.processors.models import ProcessingActivity, Processor, SecurityMeasure
+from apps.retention.models import RetentionRun
 from apps.subprocessors.models import Objection, Subprocessor, SubprocessorChange, Transfer
 from apps.trail.models import TrailEntry, TrailScrub
 from tests import factories
@@ -54,6 +55,7 @@ FACTORIES = {
     AuditGrant: factories.AuditGrantFactory,
     AuditAccessLog: factories.AuditAccessLogFactory,
     Job: factories.JobFactory,
+    RetentionRun: factories.RetentionRunFactory,
 }
 
 PROJECT_ADMINS = [
@@ -195,6 +197,11 @@ EXPECTED = {
         "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 the "
         "controller filter's controllers (those with a grant), 5 EXPLAIN estimate, 6 count, 7 the "
         "grants with their auditors and controllers, 8 release",
+    ),
+    RetentionRun: (
+        7,
+        "1 session, 2 user with its permissions and second-factor devices, 3 savepoint, 4 EXPLAIN "
+        "estimate, 5 count, 6 the runs with who started them, 7 release",
     ),
     AuditAccessLog: (
         6,

@@ -3,13 +3,14 @@
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.storage import storages
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from apps.accounts.models import SecurityEvent
 from apps.dsar.models import DsarTimelineEntry
@@ -66,7 +67,14 @@ def built_export(owner, controller_a, controller_b, activity_of_a):
     )
     DsarTimelineEntry.objects.create(ticket=ticket, kind="note", body="Internal: ask Stripe.")
     DsarTicketFactory(controller=controller_b, data_subject_identifier="bob@bravo.user")
-    ObjectionFactory(controller=controller_a, reason="Not in that country.")
+    ObjectionFactory(
+        controller=controller_a,
+        reason="Not in that country.",
+        status="upheld",
+        consequence="termination",
+        termination_on=date(2027, 3, 1),
+        resolved_at=timezone.now(),
+    )
     export = DataExportFactory(controller=controller_a, requested_by=owner)
     call_command("build_data_exports", stdout=io.StringIO())
     export.refresh_from_db()
@@ -103,6 +111,10 @@ def test_the_command_builds_a_zip_of_json_and_csv_and_emails_the_requester(built
     assert [m["email"] for m in members] == ["owner@alpha.test"]
     assert "password" not in files["memberships.csv"].decode()
     assert b"Not in that country." in files["objections.csv"]
+    [objection] = json.loads(files["objections.json"])
+    on = date_format(date(2027, 3, 1), "DATE_FORMAT")
+    assert objection["consequence"] == f"Alpha Apps Ltd may end the agreement from {on}."
+    assert objection["termination_on"] == "2027-03-01"
     assert b"Alpha-only secret activity" in files["record_of_processing/activities.csv"]
     everything = b"".join(files.values())
     assert b"bob@bravo.user" not in everything

@@ -25,7 +25,7 @@ def messages_of(response) -> str:
 def test_each_upcoming_change_shows_its_date_and_an_object_form(client, member, change):
     client.force_login(member)
     content = client.get(URL).content.decode()
-    assert f"{change.effective_at:%-d %B %Y}" in content
+    assert f"{change.effective_at:%-d %b %Y}" in content
     assert f'name="change" value="{change.pk}"' in content
     assert ">Object</button>" in content
 

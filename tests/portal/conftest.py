@@ -23,6 +23,7 @@ from tests.factories import (
     DsarTicketFactory,
     JobFactory,
     MembershipFactory,
+    ObjectionFactory,
     ProcessingActivityFactory,
     StaffFactory,
     UserFactory,
@@ -162,6 +163,7 @@ def objects_of_a(controller_a, activity_of_a, owner):
         "token_id": token.pk,
         "endpoint_id": endpoint.pk,
         "message_id": message.pk,
+        "objection_id": ObjectionFactory(controller=controller_a).pk,
         # A PDF made for A's admin (the owner fixture): its job page and file.
         "job_id": JobFactory(controller=controller_a, started_by=owner, with_file=True).pk,
     }

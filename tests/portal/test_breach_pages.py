@@ -120,11 +120,11 @@ def test_the_detail_shows_every_art_33_3_item_and_the_controllers_own_window(
         "Bucket made private; keys rotated.",
         "Alerting on public buckets.",
         "Pia Officer, dpo@calljmp.test",
-        incident.occurred_from.strftime("%-d %B %Y %H:%M"),
-        incident.occurred_to.strftime("%-d %B %Y %H:%M"),
-        incident.became_aware_at.strftime("%-d %B %Y %H:%M"),
-        notice.sent_at.strftime("%-d %B %Y %H:%M"),
-        (notice.sent_at + timedelta(hours=72)).strftime("%-d %B %Y %H:%M"),
+        incident.occurred_from.strftime("%-d %b %Y, %H:%M"),
+        incident.occurred_to.strftime("%-d %b %Y, %H:%M"),
+        incident.became_aware_at.strftime("%-d %b %Y, %H:%M"),
+        notice.sent_at.strftime("%-d %b %Y, %H:%M"),
+        (notice.sent_at + timedelta(hours=72)).strftime("%-d %b %Y, %H:%M"),
     ):
         assert shown in content, shown
     assert pdf_url(incident) in content

@@ -107,9 +107,10 @@ PAGES = {
     "portal:subprocessor_list": (
         add_subprocessors_and_changes,
         10,
-        "1 session, 2 user, 3 savepoint, 4 memberships, 5 count of active subprocessors, 6 the "
-        "announced changes with their subprocessors and those replaced, 7 this controller's "
-        "objections to them, 8 the page of active subprocessors, 9 their transfers, 10 release",
+        "1 session, 2 user, 3 savepoint, 4 memberships, 5 count of active subprocessors, 6 this "
+        "controller's objections with their changes, 7 the announced changes with their "
+        "subprocessors and those replaced, 8 the page of active subprocessors, 9 their "
+        "transfers, 10 release",
     ),
     "portal:member_list": (
         add_members,
@@ -191,6 +192,16 @@ def test_activity_list_query_count(client, owner, activity_of_a, django_assert_n
     assert len(response.context["page"].object_list) == 25
 
 
+def test_the_request_form_costs_a_fixed_number_of_queries(
+    client, owner, controller_a, django_assert_num_queries
+):
+    client.force_login(owner)
+    # 1 session, 2 user, 3 savepoint, 4 memberships, 5 release: the form lists its choices
+    # from code, not from the database.
+    with django_assert_num_queries(5):
+        assert client.get(reverse("portal:dsar_ticket_submit")).status_code == 200
+
+
 # Portal and public URLs that list nothing that grows (forms, redirects, sign-in steps). Every
 # other URL of the two namespaces must have a case in PAGES, so a new list page is measured.
 NOT_LISTS = {
@@ -211,6 +222,7 @@ NOT_LISTS = {
     "portal:two_factor_setup": "a form",
     "portal:two_factor_disable": "POST only, a redirect",
     "portal:two_factor_policy": "POST only, a redirect",
+    "portal:objection_detail": "one objection of the organisation, with its change",
     "portal:dsar_ticket_submit": "a form",
     "portal:dsar_ticket_withdraw": "a confirmation of one ticket",
     "portal:dsar_attachment_download": "one file",

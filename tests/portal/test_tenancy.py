@@ -108,7 +108,7 @@ def test_dashboard_shows_dpa_and_pending_changes(client, owner):
     client.force_login(owner)
     content = client.get(reverse("portal:dashboard")).content.decode()
     assert "2026-01" in content
-    assert "1 January 2026" in content
+    assert "1 Jan 2026" in content
     assert "upcoming subprocessor change" in content
 
 

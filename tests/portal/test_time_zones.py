@@ -84,13 +84,13 @@ def test_each_reader_sees_the_deadline_in_its_own_zone_named(
     detail = client.get(
         reverse("portal:dsar_ticket_detail", kwargs={"ticket_reference": ticket.reference})
     ).content.decode()
-    assert "13 February 2026 09:00 JST" in detail  # received
+    assert "13 Feb 2026, 09:00 JST" in detail  # received
     tokyo_admin.time_zone = "Europe/London"
     tokyo_admin.save()
     detail = client.get(
         reverse("portal:dsar_ticket_detail", kwargs={"ticket_reference": ticket.reference})
     ).content.decode()
-    assert "13 March 2026 14:59 GMT" in detail
+    assert "13 Mar 2026, 14:59 GMT" in detail
     assert "the end of the day in 13 Mar 2026, 23:59 JST (Asia/Tokyo)" in detail
     assert "Times are shown in Europe/London" in detail
 
@@ -189,11 +189,11 @@ def test_the_breach_clock_is_shown_in_hours_with_the_zone(
     page = client.get(
         reverse("portal:breach_incident_detail", kwargs={"incident_id": incident.pk})
     ).content.decode()
-    assert "14 March 2026 01:00 JST (47 h left)" in page
+    assert "14 Mar 2026, 01:00 JST (47 h left)" in page
     for body in Notification.objects.filter(kind="breach.notification").values_list(
         "body", flat=True
     ):  # to the contact and the DPO, in the controller's zone
-        assert "your 72 hours (Art. 33(1)) end at 2026-03-14 01:00 JST" in body
+        assert "your 72 hours (Art. 33(1)) end at 14 Mar 2026, 01:00 JST" in body
         assert "Times are in Asia/Tokyo." in body
     client.force_login(security_lead)
     admin_page = client.get(

@@ -153,9 +153,9 @@ def test_the_record_of_one_controller_reads_a_fixed_number_of_queries(
             data_categories=[DataCategoryFactory()],
         )
     # the activities with their processor; their data categories, data subject categories,
-    # security measures, subprocessors and the subprocessors' transfers (one prefetch each).
-    # Not the activities' controllers (only the record of every controller lists them) nor
-    # the processor again.
-    with django_assert_max_num_queries(6):
+    # security measures, subprocessors and the subprocessors' transfers (one prefetch each);
+    # the controller's upheld objections to subprocessor changes. Not the activities'
+    # controllers (only the record of every controller lists them) nor the processor again.
+    with django_assert_max_num_queries(7):
         html = register_html(controller=acme)
     assert "Extra 4" in html and "Edge routing" in html

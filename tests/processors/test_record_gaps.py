@@ -91,7 +91,7 @@ def test_the_controllers_page_and_the_pdf_start_page_show_the_gaps(officer_clien
 def test_the_record_names_each_activitys_approval_and_next_review(complete):
     html = register_html(controller=complete)
     assert "Olive Officer" in html
-    assert "2027-03-01" in html
+    assert "1 Mar 2027" in html
 
 
 def pdf_text(pdf: bytes) -> bytes:

@@ -141,6 +141,7 @@ def test_resolving_an_objection_records_the_outcome_and_tells_the_controller(off
         objection=objection,
         status=Objection.Status.UPHELD,
         resolution="Your data stays in the EU.",
+        consequence=Objection.Consequence.NOT_USED,
         by=officer,
     )
     objection.refresh_from_db()
@@ -150,7 +151,7 @@ def test_resolving_an_objection_records_the_outcome_and_tells_the_controller(off
     assert Notification.objects.filter(
         kind="subprocessors.objection_resolved", recipient=objection.controller.contact_email
     ).exists()
-    with pytest.raises(ValidationError, match="cannot go from upheld: .* to rejected"):
+    with pytest.raises(ValidationError, match="cannot go from upheld to rejected"):
         objection_resolve(objection=objection, status="rejected", resolution="x", by=officer)
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.dates import datetime_text
 from apps.core.resources import resource_table_csv
 from apps.jobs.selectors import job_portal_list
 from apps.offboarding import selectors, services
@@ -164,7 +165,7 @@ def deletion_request(request):
             messages.success(
                 request,
                 "Deletion requested. Any admin of your organisation can cancel it until "
-                f"{created.cooling_off_ends_at:%Y-%m-%d %H:%M} UTC.",
+                f"{datetime_text(created.cooling_off_ends_at)}.",
             )
             return redirect("portal:data_overview")
     return render(

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
@@ -29,8 +28,13 @@ from apps.portal.tenancy import (
     portal_view,
 )
 from apps.processors.selectors import processing_activities_in_record, processing_activity_list
-from apps.subprocessors.models import Objection, SubprocessorChange
-from apps.subprocessors.selectors import subprocessor_active_list, subprocessor_changes_upcoming
+from apps.subprocessors.models import SubprocessorChange
+from apps.subprocessors.selectors import (
+    objections_of,
+    subprocessor_active_list,
+    subprocessor_changes_upcoming,
+    subprocessor_exclusions,
+)
 from apps.subprocessors.services import objection_raise
 
 
@@ -83,19 +87,19 @@ def subprocessor_list(request):
     elif request.method == "POST":
         messages.error(request, " ".join(str(m) for e in form.errors.values() for m in e))
     page = paginate(request, subprocessor_active_list())
-    # Each change with this organisation's own objection, if any (templates: own_objections.0).
-    own = Objection.objects.filter(controller=request.controller)
-    changes = list(
-        subprocessor_changes_upcoming().prefetch_related(
-            Prefetch("objections", queryset=own, to_attr="own_objections")
-        )
-    )
+    # This organisation's objections, in one query: each upcoming change shows its own
+    # (templates: objection_for), the list below shows them all, and a subprocessor left out
+    # by an upheld one says so in the table.
+    objections = list(objections_of(controller=request.controller))
     return render(
         request,
         "portal/subprocessor_list.html",
         {
             "page": page,
-            "changes": changes,
+            "changes": subprocessor_changes_upcoming(),
+            "objections": objections,
+            "objections_by_change": {o.change_id: o for o in objections},
+            "exclusions": subprocessor_exclusions(objections=objections),
             "can_object": request.membership.can_write,
             "posted": form if request.method == "POST" else None,
         },
