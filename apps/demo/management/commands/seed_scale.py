@@ -403,6 +403,13 @@ class Command(BaseCommand):
         models = (DsarTicket, DsarTimelineEntry, Notification)
         tables = [self.table(m) for m in models] + [self.history(m) for m in models]
         connections.close_all()  # each process opens its own
+        for wrapper in connections.all(initialized_only=True):
+            # A pooled connection stays open when closed; a loader would inherit its socket
+            # from the pool and share it with the other loader. The pool goes, and each
+            # process makes its own.
+            close_pool = getattr(wrapper, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
         context = multiprocessing.get_context("fork")
         results = context.Queue()
         loaders = []
