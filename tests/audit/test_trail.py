@@ -1,5 +1,6 @@
 import datetime
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -290,7 +291,9 @@ def test_register_as_of_shows_the_record_on_that_day(client, staff_auditor, offi
     activity.subprocessors.add(SubprocessorFactory(name="New host"))
     chain_now()
     client.force_login(staff_auditor)
-    yesterday = (timezone.now() - datetime.timedelta(days=1)).date()
+    # Yesterday in the reader's zone (a staff member's default), which the page's date means.
+    reader_zone = ZoneInfo(settings.PROCESSOR_TIME_ZONE)
+    yesterday = timezone.localdate(timezone.now(), reader_zone) - datetime.timedelta(days=1)
     response = client.get(
         reverse("admin:audit_register_as_of"), {"controller": controller.pk, "on": yesterday}
     )

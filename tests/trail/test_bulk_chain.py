@@ -53,6 +53,9 @@ def test_seed_scale_chains_each_row_as_the_sealer_would():
         "--tickets=25",
         "--incidents=2",
         "--notices-per-incident=2",
+        # One loader, in the test's process: the side-by-side loaders fork, which the test
+        # process (its connection pool, the live server's threads) does not survive reliably.
+        "--jobs=1",
         stdout=io.StringIO(),
     )
     verify_ok()

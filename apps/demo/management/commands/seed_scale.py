@@ -11,6 +11,7 @@ anything else). PostgreSQL only, and not idempotent: run it once on a fresh data
 """
 
 import multiprocessing
+import queue
 import random
 import time
 from collections.abc import Iterator
@@ -402,6 +403,14 @@ class Command(BaseCommand):
         self.ticket_type = ContentType.objects.get_for_model(DsarTicket)
         models = (DsarTicket, DsarTimelineEntry, Notification)
         tables = [self.table(m) for m in models] + [self.history(m) for m in models]
+        if jobs == 1:
+            # One loader: in this process, on its connection; nothing to fork.
+            inline: queue.SimpleQueue = queue.SimpleQueue()
+            chained_before = self.chained
+            self.ticket_loader(0, 1, controllers, users, n, per_ticket, seed, inline)
+            self.chained = chained_before
+            self.collect(tables, [inline.get()])
+            return
         connections.close_all()  # each process opens its own
         for wrapper in connections.all(initialized_only=True):
             # A pooled connection stays open when closed; a loader would inherit its socket
@@ -424,7 +433,11 @@ class Command(BaseCommand):
             loader.join()
         if any(loader.exitcode for loader in loaders):
             raise CommandError("a ticket loader failed; see its traceback above.")
-        for chained, written in (results.get(timeout=60) for _ in loaders):
+        self.collect(tables, [results.get(timeout=60) for _ in loaders])
+
+    def collect(self, tables, results) -> None:
+        """Add up what the loaders chained and wrote, and move the tables' sequences past it."""
+        for chained, written in results:
             self.chained += chained
             for table, rows in zip(tables, written, strict=True):
                 table.written += rows
