@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import ForeignKey, Model
 from django.utils import formats, timezone
 
@@ -50,6 +51,10 @@ class Names:
 
     wanted: dict = field(default_factory=lambda: defaultdict(set))
     found: dict = field(default_factory=dict)
+    # Asked first, with {model: pks} still unnamed: returns {(model, pk): name} for those it
+    # can name at once (the trail names every tracked object in one query); the rest are read
+    # one query per model.
+    lookup: Callable[[dict], dict] | None = None
 
     def want(self, model, pk):
         if pk is not None:
@@ -72,9 +77,25 @@ class Names:
             self.found[key] = str(obj)
 
     def resolve(self):
+        if self.lookup is not None:
+            unnamed = {
+                model: {pk for pk in pks if (model, pk) not in self.found}
+                for model, pks in self.wanted.items()
+            }
+            unnamed = {model: pks for model, pks in unnamed.items() if pks}
+            if unnamed:
+                self.found.update(self.lookup(unnamed))
         for model, wanted in self.wanted.items():
             pks = {pk for pk in wanted if (model, pk) not in self.found}
             if not pks:
+                continue
+            if model is ContentType:
+                # Content types are cached per process: naming them costs no query.
+                for pk in pks:
+                    try:
+                        self.found[(model, pk)] = str(ContentType.objects.get_for_id(pk))
+                    except ContentType.DoesNotExist:
+                        self.found[(model, pk)] = f"#{pk} (deleted)"
                 continue
             # select_related(): a name that follows the object's own foreign keys (an
             # objection named by its change and controller) costs no query per object.

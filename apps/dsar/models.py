@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -177,6 +178,8 @@ class DsarTicket(TimeStampedModel):
             models.Index(fields=["controller", "due_at"], name="dsar_controller_due"),
             models.Index(fields=["controller", "-submitted_at"], name="dsar_controller_submitted"),
             models.Index(fields=["data_subject_identifier"], name="dsar_subject"),
+            # The admin's search for a whole identifier in any case (UPPER(...) = UPPER(...)).
+            models.Index(Upper("data_subject_identifier"), name="dsar_subject_upper"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,8 +3,10 @@
 import datetime
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
 from apps.core.changes import (
@@ -15,7 +17,7 @@ from apps.core.changes import (
     m2m_changes,
     readable,
 )
-from apps.core.history import m2m_fields, m2m_rows_for
+from apps.core.history import history_rows_by_model, m2m_fields, m2m_rows_by_model
 from apps.trail.models import TENANT_MODEL, TrailEntry
 
 
@@ -87,8 +89,10 @@ def trail_changes(
     """Field-by-field changes of each entry against the object's previous history row, in
     words (apps/core/changes.py).
 
-    Queries: per history model on the page, one for the rows and one per m2m field; then one
-    per related model named.
+    Queries on PostgreSQL, however many models the page holds: one for the history rows of
+    every model, one for their many-to-many rows, and (staff) one naming every related object
+    from the trail; a related object the trail does not name (an untracked model) costs one
+    query per model. Elsewhere, one query per history model and per related model.
 
     `visible_controller` is the customer who reads the changes: a value naming another
     controller (one of the other customers of a shared activity) is left out, so a change that
@@ -97,9 +101,11 @@ def trail_changes(
     by_model = defaultdict(list)
     for entry in entries:
         by_model[entry.history_model].append(entry)
-    names = Names()
-    pending = []
+    # Staff read every name, so an object is named from its newest trail entry: one query for
+    # every model together. A customer's names are read from the objects themselves.
+    names = Names(lookup=trail_names if visible_controller is None else None)
     keep = _visible_to(visible_controller) if visible_controller is not None else None
+    groups = []
     for label, group in by_model.items():
         try:
             model = apps.get_model(label)
@@ -107,8 +113,14 @@ def trail_changes(
             continue
         previous_ids = {getattr(e, "prev_history_id", None) for e in group}
         ids: set[int] = {e.history_id for e in group} | {i for i in previous_ids if i}
-        rows = model._default_manager.in_bulk(list(ids))
-        m2m = m2m_rows_for(model, ids)
+        groups.append((model, group, ids))
+    # Every history model's rows in one query, and every m2m field's in one more.
+    rows_by_model = history_rows_by_model({model: ids for model, _, ids in groups})
+    m2m_by_model = m2m_rows_by_model({model: ids for model, _, ids in groups})
+    pending = []
+    for model, group, _ in groups:
+        rows = rows_by_model.get(model, {})
+        m2m = m2m_by_model.get(model, {})
         m2m_names = [f.name for f in m2m_fields(model)]
         for entry in group:
             new = rows.get(entry.history_id)
@@ -128,6 +140,34 @@ def trail_changes(
             names.know(entry.controller)
     names.resolve()
     return {entry.pk: readable(raw, names) for entry, raw in pending}
+
+
+def trail_names(wanted: dict[Any, set]) -> dict[tuple[Any, Any], str]:
+    """{(model, pk): name} of the objects wanted, each named by its newest trail entry: one
+    query for every model, on the trail's (object, date) index. PostgreSQL only (DISTINCT ON);
+    elsewhere nothing is named here. An object whose newest entry is its deletion is named as
+    deleted, as the objects' own table would name it; one with no entry is left to the caller.
+    """
+    if connection.vendor != "postgresql" or not wanted:
+        return {}
+    keys: dict[tuple[str, str], tuple[Any, Any]] = {}
+    condition = Q()
+    for model, pks in wanted.items():
+        label = model._meta.concrete_model._meta.label_lower
+        for pk in pks:
+            keys[(label, str(pk))] = (model, pk)
+        condition |= Q(object_model=label, object_id__in=[str(pk) for pk in pks])
+    newest = (
+        TrailEntry.objects.filter(condition)
+        .order_by("object_model", "object_id", "-history_date", "-seq")
+        .distinct("object_model", "object_id")
+        .values_list("object_model", "object_id", "object_repr", "history_type")
+    )
+    found = {}
+    for label, object_id, text, kind in newest:
+        model, pk = keys[(label, object_id)]
+        found[(model, pk)] = f"#{pk} (deleted)" if kind == "-" else text
+    return found
 
 
 def _visible_to(visible_controller: Model):

@@ -674,14 +674,14 @@ LIST_PAGES = {
     ),
     "portal:audit_history": (
         add_changes,
-        19,
+        17,
         "1 session, 2 user, 3 savepoint, 4 memberships, 5 the record's activities, 6 their data "
         "categories, 7 their data subject categories, 8 their subprocessors, 9 those "
         "subprocessors' transfers, 10 their security measures, 11 the notices sent to this "
-        "organisation, 12 the page of entries with their controllers, 13 the controller's history "
-        "rows, 14 the activities' history rows, 15 their many-to-many history rows (one UNION "
-        "ALL), 16 the processors' history rows, 17 the processors the changes name, 18 the users "
-        "they name (who approved), 19 release",
+        "organisation, 12 the page of entries with their controllers, 13 the history rows of the "
+        "controller, the activities and the processors (one UNION ALL), 14 the activities' "
+        "many-to-many history rows (one UNION ALL), 15 the processors the changes name, 16 the "
+        "users they name (who approved), 17 release",
     ),
 }
 
@@ -719,14 +719,14 @@ def test_audit_pages_cost_the_same_queries_with_2_rows_as_with_50(
 AUDITOR_PAGES = [
     (
         "portal:audit_history",
-        21,
+        19,
         "1 session, 2 user, 3 savepoint, 4 memberships, 5 the grant, 6 the record's activities, "
         "7 their data categories, 8 their data subject categories, 9 their subprocessors, 10 those "
         "subprocessors' transfers, 11 their security measures, 12 the notices sent to this "
-        "organisation, 13 the page of entries with their controllers, 14 the controller's history "
-        "rows, 15 the activities' history rows, 16 their many-to-many history rows (one UNION "
-        "ALL), 17 the processors' history rows, 18 the processors the changes name, 19 the users "
-        "they name (who approved), 20 release, 21 the access-log line (after the response)",
+        "organisation, 13 the page of entries with their controllers, 14 the history rows of the "
+        "controller, the activities and the processors (one UNION ALL), 15 the activities' "
+        "many-to-many history rows (one UNION ALL), 16 the processors the changes name, 17 the "
+        "users they name (who approved), 18 release, 19 the access-log line (after the response)",
     ),
     (
         "portal:audit_register_as_of",
