@@ -16,6 +16,7 @@ a service created) and, for long work, job_start_view and job_started_message (a
 action that starts a job, apps.jobs, and sends the person to follow it).
 """
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -40,7 +41,7 @@ from django.contrib.admin.widgets import (
     AutocompleteMixin,
     url_params_from_lookup_dict,
 )
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet
@@ -364,6 +365,40 @@ class CountryWidgetsMixin(BaseModelAdmin):
             kwargs["widget"] = CountrySelectMultiple if db_field.multiple else CountrySelect
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_list_display(self, request):
+        """A country column shows the country's name from the row's own value: Django's cell
+        would rebuild the field's 250 choices for every row (70 ms of a 100-row page)."""
+        shown = super().get_list_display(request)
+        return [_country_column(self.model, name) or name for name in shown]
+
+
+def _country_column(model: Any, name: Any) -> Any:
+    # One column object per model and field: Django finds a sortable column by identity in
+    # get_sortable_by(), which reads get_list_display() again.
+    if not isinstance(name, str):
+        return None
+    return _country_column_of(model, name)
+
+
+@functools.cache
+def _country_column_of(model: Any, name: str) -> Any:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(field, CountryField):
+        return None
+
+    @admin.display(description=field.verbose_name, ordering=name)
+    def column(obj):
+        value = getattr(obj, name)
+        if field.multiple:
+            return ", ".join(country.name for country in value) or "-"
+        return value.name if value else "-"
+
+    column.__name__ = name
+    return column
+
 
 class _ChoicesInUse:
     """A model field whose `flatchoices` are narrowed to the values some row holds."""
@@ -447,6 +482,26 @@ class RegisterAdmin(
             widget.widgets[0].attrs["aria-label"] = f"{field_name}: date"
             widget.widgets[1].attrs["aria-label"] = f"{field_name}: time"
         return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A choice limited by the related row's own columns (`limit_choices_to={"is_staff":
+        True}`) is read with a plain filter: Django narrows such a list with a correlated
+        EXISTS over the whole table, 55 ms at 20,000 users for a list of 100 staff. The choices
+        are the same; the model still checks the limit when it validates."""
+        limit = db_field.remote_field.limit_choices_to
+        if (
+            "queryset" not in kwargs
+            and isinstance(limit, dict)
+            and limit
+            and not any("__" in key for key in limit)
+        ):
+            database = kwargs.get("using")
+            queryset = self.get_field_queryset(database, db_field, request)
+            if queryset is None:
+                queryset = db_field.remote_field.model._default_manager.using(database).all()
+            kwargs["queryset"] = queryset.filter(**limit)
+            kwargs["limit_choices_to"] = None
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
