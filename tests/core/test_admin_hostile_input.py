@@ -8,6 +8,8 @@ pass full_clean(). A refused form (a 200 showing the errors) writes no row anywh
 tables included. Each example runs in a savepoint rolled back afterwards (tests/fuzz/checks.py).
 """
 
+import re
+
 import pytest
 from django.urls import resolve, reverse
 from hypothesis import given
@@ -106,5 +108,17 @@ def test_a_flood_of_inline_rows_is_refused_at_once(officer_client):
     before = snapshot()
     response = timed_post(officer_client, url, data)
     assert response.status_code == 200
-    assert "Please submit at most 21 forms." in response.content.decode()
+    assert "Please submit at most 11 forms." in response.content.decode()
     assert snapshot() == before
+
+
+def test_a_management_form_asking_for_many_rows_draws_at_most_ten_new_ones(officer_client):
+    """Only the row count, no rows: the refused page draws the one saved transfer and at most
+    ten empty ones, each with its list of countries, not as many as were asked for."""
+    subprocessor = _subprocessor_with_transfer()
+    url = reverse("admin:subprocessors_subprocessor_change", args=[subprocessor.pk])
+    response = timed_post(officer_client, url, {"transfers-TOTAL_FORMS": "100000"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    drawn = {int(n) for n in re.findall(r'name="transfers-(\d+)-destination_country"', content)}
+    assert drawn and max(drawn) <= 10
