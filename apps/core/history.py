@@ -163,6 +163,23 @@ def _value_from_json(field, value, connection):
     return value
 
 
+def _rows_as_json(connection, tables: list[tuple[str, str, list[int]]]) -> list[tuple[int, dict]]:
+    """[(index into `tables`, row as a dict)] for the rows of each (table, key column, ids):
+    every table in one query, each row as JSON (`to_jsonb`), so tables of different shapes
+    travel through one UNION ALL. PostgreSQL only."""
+    quote = connection.ops.quote_name
+    parts = [
+        f"SELECT {index}, to_jsonb(t)::text FROM {quote(table)} t WHERE t.{quote(key)} = ANY(%s)"
+        for index, (table, key, _) in enumerate(tables)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [ids for _, _, ids in tables])
+        return [
+            (index, json.loads(text, parse_float=decimal.Decimal))
+            for index, text in cursor.fetchall()
+        ]
+
+
 def history_rows_by_model(
     wanted: dict[Any, Iterable[int]], using: str = "default"
 ) -> dict[Any, dict[Any, Any]]:
@@ -179,23 +196,13 @@ def history_rows_by_model(
             model: model._default_manager.using(using).in_bulk(ids) for model, ids in ids_of.items()
         }
     models_in_order = list(ids_of)
-    quote = connection.ops.quote_name
-    parts: list[str] = []
-    params: list[Any] = []
-    for index, model in enumerate(models_in_order):
-        pk = model._meta.pk.column
-        parts.append(
-            f"SELECT {index}, to_jsonb(t)::text FROM {quote(model._meta.db_table)} t "
-            f"WHERE t.{quote(pk)} = ANY(%s)"
-        )
-        params.append(ids_of[model])
     found: dict[Any, dict[Any, Any]] = {model: {} for model in models_in_order}
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-    for index, text in rows:
+    rows = _rows_as_json(
+        connection,
+        [(m._meta.db_table, m._meta.pk.column, ids_of[m]) for m in models_in_order],
+    )
+    for index, data in rows:
         model = models_in_order[index]
-        data = json.loads(text, parse_float=decimal.Decimal)
         fields = model._meta.concrete_fields
         instance = model.from_db(
             using,
@@ -225,22 +232,13 @@ def m2m_rows_by_model(
         for model in ids_of
         for field, m2m_model, columns in _m2m_columns(model)
     ]
-    quote = connection.ops.quote_name
-    parts: list[str] = []
-    params: list[Any] = []
-    for index, (model, _, m2m_model, _) in enumerate(specs):
-        parts.append(
-            f"SELECT {index}, to_jsonb(t)::text FROM {quote(m2m_model._meta.db_table)} t "
-            f"WHERE t.{quote('history_id')} = ANY(%s)"
-        )
-        params.append(ids_of[model])
     per_field: dict[tuple[Any, str], dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-    for index, text in rows:
+    rows = _rows_as_json(
+        connection,
+        [(m2m_model._meta.db_table, "history_id", ids_of[model]) for model, _, m2m_model, _ in specs],
+    )
+    for index, data in rows:
         model, field, _, columns = specs[index]
-        data = json.loads(text, parse_float=decimal.Decimal)
         row = {
             c.attname: plain_value(_value_from_json(c, data.get(c.column), connection))
             for c in columns
