@@ -50,8 +50,17 @@ def m2m_history_model(history_model, field):
     raise LookupError(f"no history model for {history_model._meta.label}.{field.name}")
 
 
+# The exact types that are plain already: looked up before any isinstance, since the trail's
+# verification calls this for every field of every history row.
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
+
+
 def plain_value(value):
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _PLAIN_TYPES:
+        return value
+    if type(value) is datetime.datetime:
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()

@@ -34,6 +34,7 @@ from apps.breaches.models import BreachIncident, BreachNotification
 from apps.controllers.models import Controller, Membership
 from apps.core.history import history_save, m2m_history_model
 from apps.core.legaltime import DeadlineCalendar
+from apps.core.processes import connections_close_for_fork
 from apps.data_categories.models import DataCategory, DataSubjectCategory
 from apps.dsar.deadlines import dsar_calendar_for
 from apps.dsar.models import DsarTicket, DsarTimelineEntry
@@ -411,14 +412,7 @@ class Command(BaseCommand):
             self.chained = chained_before
             self.collect(tables, [inline.get()])
             return
-        connections.close_all()  # each process opens its own
-        for wrapper in connections.all(initialized_only=True):
-            # A pooled connection stays open when closed; a loader would inherit its socket
-            # from the pool and share it with the other loader. The pool goes, and each
-            # process makes its own.
-            close_pool = getattr(wrapper, "close_pool", None)
-            if close_pool is not None:
-                close_pool()
+        connections_close_for_fork()  # each process opens its own
         context = multiprocessing.get_context("fork")
         results = context.Queue()
         loaders = []
