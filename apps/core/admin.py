@@ -137,6 +137,49 @@ def raw_id_popup_lookup(model: type[Model], lookup: str, value: Any) -> bool:
 ADMIN_PARAMETERS = frozenset({"_changelist_filters"})
 
 
+READING_METHODS = ("GET", "HEAD")
+
+
+def _atomic_unless_reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view in a transaction of its own when it is sent a form, outside any when it is read:
+    marked out of ATOMIC_REQUESTS, so that reading a page costs no BEGIN and COMMIT."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in READING_METHODS:
+            return view(request, *args, **kwargs)
+        with transaction.atomic():
+            return view(request, *args, **kwargs)
+
+    return transaction.non_atomic_requests(wrapped)
+
+
+class ReadsOutsideTransactionMixin:
+    """The list, add, change and history pages take no transaction for a GET: they only read,
+    and the request's own (ATOMIC_REQUESTS) would cost every page a BEGIN and a COMMIT. A form
+    or an action sent to them runs in one, as before (`_atomic_unless_reading`)."""
+
+    def get_urls(self):
+        urls = super().get_urls()  # type: ignore[misc]
+        opts = cast(admin.ModelAdmin, self).opts
+        info = f"{opts.app_label}_{opts.model_name}"
+        reading = {f"{info}_{page}" for page in ("changelist", "add", "change", "history")}
+        for pattern in urls:
+            if getattr(pattern, "name", None) in reading:
+                pattern.callback = _atomic_unless_reading(pattern.callback)
+        return urls
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Django's own atomic block in this view, around a submitted form only."""
+        if request.method in READING_METHODS:
+            # Django's changeform_view is this body inside transaction.atomic.
+            changeform = cast(Any, self)._changeform_view
+            return changeform(request, object_id, form_url, extra_context)
+        return super().changeform_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+
+
 class OfferedLookupsOnlyMixin:
     """A changelist filters only through the filters it shows; any other lookup is a 400.
 
@@ -169,7 +212,7 @@ def offered_lookups_only(admin_class: type[_A]) -> type[_A]:
     )
 
 
-class ReadOnlyAdminMixin(OfferedLookupsOnlyMixin):
+class ReadOnlyAdminMixin(ReadsOutsideTransactionMixin, OfferedLookupsOnlyMixin):
     """An admin that only reads: no add, change or delete, no actions. Put it first in the bases.
 
     For tables written only by the application (the trail, logs, reference counters) and for
@@ -453,6 +496,7 @@ class ListWordsMixin:
 
 
 class RegisterAdmin(
+    ReadsOutsideTransactionMixin,
     ListWordsMixin,
     OfferedLookupsOnlyMixin,
     SafeAutocompleteMixin,

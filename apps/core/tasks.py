@@ -18,22 +18,23 @@ from django.db import transaction
 from django_tasks import TaskResultStatus, task
 from django_tasks.base import Task
 
-__all__ = ["Task", "TaskResultStatus", "task", "task_enqueue_on_commit"]
+__all__ = ["Task", "TaskResultStatus", "task", "task_enqueue_committed", "task_enqueue_on_commit"]
 
 logger = logging.getLogger(__name__)
+
+
+def task_enqueue_committed(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Enqueue `task` now, from an on-commit hook: a failure (the queue's database or Redis
+    unreachable) is logged, not raised, since the change it follows has committed already."""
+    try:
+        task.enqueue(*args, **kwargs)
+    except Exception:
+        logger.exception("could not enqueue %s; its scheduled command will catch up", task.name)
 
 
 def task_enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Enqueue `task` with these (JSON) arguments once the current transaction commits.
 
-    Nothing is enqueued if it rolls back. An enqueue that fails (the queue's database or Redis
-    unreachable) is logged, not raised: the change it follows has committed already.
+    Nothing is enqueued if it rolls back; a failed enqueue is logged (task_enqueue_committed).
     """
-
-    def enqueue() -> None:
-        try:
-            task.enqueue(*args, **kwargs)
-        except Exception:
-            logger.exception("could not enqueue %s; its scheduled command will catch up", task.name)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: task_enqueue_committed(task, *args, **kwargs))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from apps.core.history import history_models, m2m_rows_for, object_labels
+from apps.core.tasks import task_enqueue_committed
 from apps.trail import chain
 from apps.trail.checkpoints import CheckpointInvalid, newest_checkpoint
 from apps.trail.keys import current_key_id
@@ -111,7 +112,8 @@ def trail_mark_record(
 
 
 def _seal_after_commit(using: str) -> None:
-    """Chain this transaction's marks once it commits (once per transaction, however many).
+    """Once this transaction commits, ask the worker to chain its marks (`seal_trail`, once per
+    transaction however many): the request neither takes the chain's lock nor waits for it.
 
     The pending callbacks are the connection's own list, which a rollback empties: whether one
     of ours is there says whether this transaction already asked.
@@ -122,11 +124,13 @@ def _seal_after_commit(using: str) -> None:
         return
 
     def seal() -> None:
-        trail_seal_pending(using=using)
+        from apps.trail.tasks import seal_trail  # the task module imports these services
+
+        task_enqueue_committed(seal_trail, using=using)
 
     seal.trail_seal = True  # type: ignore[attr-defined]
-    # robust: a failure to seal now is logged, and the next seal (or the cron command) chains
-    # the marks left; it must not turn a committed change into an error page.
+    # robust: a failure to enqueue is logged, and the next seal (or the cron command) chains the
+    # marks left; it must not turn a committed change into an error page.
     transaction.on_commit(seal, using=using, robust=True)
 
 

@@ -5,10 +5,10 @@ from apps.trail.services import TrailNotSealable, trail_seal_pending, trail_seal
 
 class Command(BaseCommand):
     help = (
-        "Chain the history rows the application has marked and not chained yet (normally done "
-        "right after each commit; run from cron to catch up after a failure). With "
-        "--preexisting, chain the history of a database that had it before the trail was "
-        "installed: only on a trail that has never held an entry."
+        "Chain the history rows the application has marked and not chained yet (the worker's "
+        "seal_trail task does it after each commit; run this from cron to catch up after a "
+        "failure). With --preexisting, chain the history of a database that had it before the "
+        "trail was installed: only on a trail that has never held an entry."
     )
 
     def add_arguments(self, parser):
