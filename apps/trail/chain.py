@@ -1,6 +1,7 @@
 """The hashes of the chain: each history row's content in canonical form, the keyed mark the
 application puts on a row it writes, and the keyed link of each entry to the one before."""
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -26,21 +27,43 @@ HASHED_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
-def _left_out(field: models.Field, value: Any) -> bool:
+_NO_DEFAULT = object()
+
+
+@functools.cache
+def _hash_plan(
+    history_model: type[models.Model], always: frozenset[str]
+) -> tuple[str, tuple[tuple[str, bool, Any], ...]]:
+    """Per history model, once: its label and, for each column, its name, whether it is always
+    hashed, and the constant default that leaves it out otherwise (the verification reads
+    millions of rows)."""
+    meta = history_model._meta
+    columns = tuple(
+        (
+            f.attname,
+            f.attname in always,
+            f.default if f.has_default() and not callable(f.default) else _NO_DEFAULT,
+        )
+        for f in meta.concrete_fields
+    )
+    return meta.label_lower, columns
+
+
+def _left_out(value: Any, default: Any) -> bool:
     if value is None or value == "" or value == [] or value == {}:
         return True
-    return field.has_default() and not callable(field.default) and value == field.default
+    return default is not _NO_DEFAULT and value == default
 
 
-def row_content(history_row: Any, m2m_values: dict[str, list]) -> dict:
-    meta = history_row._meta
-    always = HASHED_FIELDS.get(meta.label_lower, frozenset())
+def row_content(history_row: models.Model, m2m_values: dict[str, list]) -> dict:
+    model = type(history_row)
+    label, columns = _hash_plan(model, HASHED_FIELDS.get(model._meta.label_lower, frozenset()))
     row = {}
-    for f in meta.concrete_fields:
-        value = f.value_from_object(history_row)
-        if f.attname in always or not _left_out(f, value):
-            row[f.attname] = plain_value(value)
-    return {"model": meta.label_lower, "row": row, "m2m": m2m_values}
+    for attname, always, default in columns:
+        value = getattr(history_row, attname)  # a concrete field's value_from_object
+        if always or not _left_out(value, default):
+            row[attname] = plain_value(value)
+    return {"model": label, "row": row, "m2m": m2m_values}
 
 
 def content_hash(history_row: Any, m2m_values: dict[str, list]) -> str:
