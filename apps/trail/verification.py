@@ -59,7 +59,7 @@ class _Span:
     problem: str | None = None
 
 
-def trail_verify(*, chunk_size: int = 2000, jobs: int = 1) -> ChainReport:
+def trail_verify(*, chunk_size: int = 2000, jobs: int = 1, span: int = SPAN) -> ChainReport:
     """Walk the chain from the start: every link keyed and unbroken, every history row as it
     was sealed (or scrubbed, as recorded), the head at least the newest checkpoint, and no
     history row that neither the chain nor a genuine mark accounts for.
@@ -75,7 +75,7 @@ def trail_verify(*, chunk_size: int = 2000, jobs: int = 1) -> ChainReport:
         report.problem = f"{error}: someone altered the checkpoints"
         return report
     head = TrailEntry.objects.aggregate(head=Max("seq"))["head"] or 0
-    spans = [(first, min(first + SPAN - 1, head)) for first in range(1, head + 1, SPAN)]
+    spans = [(first, min(first + span - 1, head)) for first in range(1, head + 1, span)]
     calls = [(first, last, checkpoint, chunk_size) for first, last in spans]
     if jobs > 1 and len(spans) > 1 and _may_fork():
         results = forked_map(_check_span, calls, jobs=jobs)

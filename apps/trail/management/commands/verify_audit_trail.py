@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.trail.verification import trail_verify
+from apps.trail.verification import SPAN, trail_verify
 
 
 class Command(BaseCommand):
@@ -22,11 +22,15 @@ class Command(BaseCommand):
             help="Processes that check spans of the chain side by side (default: one per core).",
         )
 
-    def handle(self, *args, chunk_size, jobs, **options):
-        if chunk_size < 1 or jobs < 1:
-            raise CommandError("--chunk-size and --jobs must be at least 1.")
+        parser.add_argument(
+            "--span", type=int, default=SPAN, help="Entries each process checks at a time."
+        )
+
+    def handle(self, *args, chunk_size, jobs, span, **options):
+        if chunk_size < 1 or jobs < 1 or span < 1:
+            raise CommandError("--chunk-size, --jobs and --span must be at least 1.")
         started = time.monotonic()
-        report = trail_verify(chunk_size=chunk_size, jobs=jobs)
+        report = trail_verify(chunk_size=chunk_size, jobs=jobs, span=span)
         if not report.ok:
             raise CommandError(
                 f"Audit trail broken after {report.entries} entries: {report.problem}"
