@@ -81,10 +81,10 @@ def trail_verify(*, chunk_size: int = 2000, jobs: int = 1, span: int = SPAN) -> 
         results = forked_map(_check_span, calls, jobs=jobs)
     else:
         results = (_check_span(*call) for call in calls)
-    for span in results:
-        report.entries += span.entries
-        if span.problem is not None:
-            report.problem = span.problem
+    for checked in results:
+        report.entries += checked.entries
+        if checked.problem is not None:
+            report.problem = checked.problem
             return report
     if checkpoint is not None and head < checkpoint.seq:
         report.problem = (
